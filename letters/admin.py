@@ -1,0 +1,123 @@
+from django.contrib import admin
+from django.db.models import Count, Q
+
+from letters.models import Addressee, Letter, LetterSource, Recipient
+from signatories.admin import SignatureInline, letter_signatures_link
+from signatories.models import Signature, public_signature_count
+
+
+class AddresseeInline(admin.StackedInline):
+    model = Addressee
+    extra = 1
+    autocomplete_fields = ["recipient"]
+    fields = [
+        ("recipient", "position"),
+        ("person_name", "person_title"),
+        ("response_status", "response_date"),
+        "response_summary",
+        "response_url",
+    ]
+
+
+class LetterSourceInline(admin.TabularInline):
+    model = LetterSource
+    extra = 0
+
+
+@admin.register(Letter)
+class LetterAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "status",
+        "published_on",
+        "published_signatures",
+        "pending_signatures",
+    ]
+    list_filter = ["status", "addressees__recipient"]
+    search_fields = ["title", "summary", "organiser"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["signatures_link", "created_at", "updated_at"]
+    inlines = [AddresseeInline, LetterSourceInline, SignatureInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "status", "summary"]}),
+        ("Text", {"fields": ["body", "body_is_summary", "language"]}),
+        (
+            "Dates and organiser",
+            {
+                "fields": [
+                    ("published_on", "published_on_precision"),
+                    "delivered_on",
+                    "organiser",
+                ]
+            },
+        ),
+        (
+            "Figures reported by the organisers",
+            {
+                "fields": [
+                    ("reported_signatories", "reported_signatories_is_minimum"),
+                    "reported_countries",
+                    "reported_figures_source",
+                ]
+            },
+        ),
+        ("Signatures", {"fields": ["signatures_link"]}),
+        ("Private", {"fields": ["staff_notes", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _published=public_signature_count(),
+                _pending=Count("signatures", filter=Q(signatures__status=Signature.Status.PENDING)),
+            )
+        )
+
+    @admin.display(description="Published signatures", ordering="_published")
+    def published_signatures(self, obj):
+        return obj._published
+
+    @admin.display(description="Pending", ordering="_pending")
+    def pending_signatures(self, obj):
+        return obj._pending
+
+    @admin.display(description="Signatures")
+    def signatures_link(self, obj):
+        return letter_signatures_link(obj) if obj.pk else "Save the letter first."
+
+    def view_on_site(self, obj):
+        return obj.get_absolute_url() if obj.is_public else None
+
+
+@admin.register(Recipient)
+class RecipientAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "country", "letters"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_letters=Count("addressees"))
+
+    @admin.display(description="Letters", ordering="_letters")
+    def letters(self, obj):
+        return obj._letters
+
+
+@admin.register(Addressee)
+class AddresseeAdmin(admin.ModelAdmin):
+    """Responses are recorded here as well as on the letter."""
+
+    list_display = [
+        "recipient",
+        "letter",
+        "person_name",
+        "response_status",
+        "response_date",
+    ]
+    list_filter = ["response_status", "recipient"]
+    list_select_related = ["recipient", "letter"]
+    search_fields = ["recipient__name", "letter__title", "person_name"]
+    autocomplete_fields = ["letter", "recipient"]

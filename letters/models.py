@@ -1,0 +1,286 @@
+"""Letters, the organisations they are addressed to, and how each one answered."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.formats import date_format
+from django_countries.fields import CountryField
+
+# Choices live at module level so that each model's Meta.constraints can name them; the
+# models expose them as nested attributes (Recipient.Kind, Letter.Status, …).
+
+
+class RecipientKind(models.TextChoices):
+    COMPANY = "company", "Company"
+    GOVERNMENT = "government", "Government"
+    REGULATOR = "regulator", "Regulator"
+    OTHER = "other", "Other"
+
+
+class LetterStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Day"
+    MONTH = "month", "Month only"
+    YEAR = "year", "Year only"
+
+
+class SourceKind(models.TextChoices):
+    FULL_TEXT = "full_text", "Full text"
+    ORGANISER = "organiser", "Organiser's page"
+    COVERAGE = "coverage", "Press coverage"
+
+
+class ResponseStatus(models.TextChoices):
+    AWAITING = "awaiting", "Awaiting response"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESPONDED = "responded", "Responded"
+    DECLINED = "declined", "Declined"
+    COMMITTED = "committed", "Committed to act"
+
+
+class Recipient(models.Model):
+    """An organisation that letters are addressed to: Meta, Snap, Signal, Apple…"""
+
+    Kind = RecipientKind
+
+    name = models.CharField(max_length=200, help_text="The organisation's usual name, e.g. “Meta”.")
+    slug = models.SlugField(
+        max_length=200, unique=True, help_text="Used in the recipient's web address."
+    )
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.COMPANY)
+    website = models.URLField(blank=True, help_text="The organisation's own website (optional).")
+    country = CountryField(
+        blank=True,
+        help_text="Where the organisation is based; leave empty if international.",
+    )
+    description = models.TextField(
+        blank=True, help_text="A sentence or two shown on the recipient's public page."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=RecipientKind.values),
+                name="recipient_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("letters:recipient_detail", args=[self.slug])
+
+
+class LetterQuerySet(models.QuerySet):
+    def published(self):
+        """Letters the public may see: open or closed, never drafts."""
+        return self.filter(status__in=Letter.PUBLIC_STATUSES)
+
+    def open(self):
+        return self.filter(status=Letter.Status.OPEN)
+
+
+class Letter(models.Model):
+    """An open letter, its text, and the figures its organisers reported."""
+
+    Status = LetterStatus
+    DatePrecision = DatePrecision
+
+    PUBLIC_STATUSES = (Status.OPEN, Status.CLOSED)
+
+    title = models.CharField(
+        max_length=250, help_text="The letter's headline, as the public sees it."
+    )
+    slug = models.SlugField(
+        max_length=250, unique=True, help_text="Used in the letter's web address."
+    )
+    summary = models.TextField(
+        help_text="One or two plain sentences: who wrote to whom, asking for what."
+    )
+    body = models.TextField(
+        blank=True,
+        help_text="The letter's text in Markdown. HTML is removed when it is shown.",
+    )
+    body_is_summary = models.BooleanField(
+        default=False,
+        help_text="Tick when the body summarises the letter rather than reproducing its full text; "
+        "the public page then says so.",
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=Status,
+        default=Status.DRAFT,
+        help_text="Drafts are hidden from the public. Open letters are still gathering support.",
+    )
+    published_on = models.DateField(
+        null=True, blank=True, help_text="When the letter was made public, if known."
+    )
+    published_on_precision = models.CharField(
+        max_length=5,
+        choices=DatePrecision,
+        default=DatePrecision.DAY,
+        help_text="How much of the publication date is known; "
+        "for “September 2023” enter 1 September 2023 and choose “Month only”.",
+    )
+    delivered_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the letter reached its recipients, if known.",
+    )
+    organiser = models.CharField(
+        max_length=250,
+        blank=True,
+        help_text="Who organised the letter, as publicly stated. Leave empty if not stated.",
+    )
+    language = models.CharField(
+        max_length=16,
+        default="en",
+        help_text="Language of the letter, as a code such as “en”.",
+    )
+    reported_signatories = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Number of signatories the organisers reported, e.g. 100 for “more than 100”.",
+    )
+    reported_signatories_is_minimum = models.BooleanField(
+        default=False,
+        help_text="Tick when the reported number is a floor (“more than 100”).",
+    )
+    reported_countries = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Number of countries the organisers reported."
+    )
+    reported_figures_source = models.CharField(
+        max_length=250,
+        blank=True,
+        help_text="Where the reported figures come from, e.g. “Press coverage, September 2023”.",
+    )
+    staff_notes = models.TextField(
+        blank=True, help_text="Private notes for staff. Never shown to the public."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LetterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_on", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=LetterStatus.values), name="letter_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(published_on_precision__in=DatePrecision.values),
+                name="letter_published_on_precision_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("letters:detail", args=[self.slug])
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in self.PUBLIC_STATUSES
+
+    @property
+    def published_on_label(self) -> str:
+        """The publication date to the precision it is known."""
+        if self.published_on is None:
+            return ""
+        formats = {
+            self.DatePrecision.DAY: "j F Y",
+            self.DatePrecision.MONTH: "F Y",
+            self.DatePrecision.YEAR: "Y",
+        }
+        return date_format(self.published_on, formats[self.published_on_precision])
+
+    @property
+    def reported_signatories_label(self) -> str:
+        if self.reported_signatories is None:
+            return ""
+        prefix = "more than " if self.reported_signatories_is_minimum else ""
+        return f"{prefix}{self.reported_signatories:,}"
+
+
+class LetterSource(models.Model):
+    """A public source for a letter: its full text, coverage, or the organiser's page."""
+
+    Kind = SourceKind
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="sources")
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.COVERAGE)
+    title = models.CharField(max_length=250, help_text="The page's headline.")
+    url = models.URLField(max_length=500, help_text="Its web address (http or https).")
+    publisher = models.CharField(max_length=200, blank=True, help_text="e.g. the newspaper.")
+    published_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "published_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter", "url"], name="one_source_per_url"),
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values),
+                name="letter_source_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Addressee(models.Model):
+    """A recipient of one letter, the person addressed there, and the answer so far."""
+
+    ResponseStatus = ResponseStatus
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="addressees")
+    recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="addressees")
+    person_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The person addressed, e.g. “Mark Zuckerberg”.",
+    )
+    person_title = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Their title, e.g. “Chief Executive Officer”.",
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order on the letter page; lower comes first."
+    )
+    response_status = models.CharField(
+        max_length=20, choices=ResponseStatus, default=ResponseStatus.AWAITING
+    )
+    response_date = models.DateField(
+        null=True, blank=True, help_text="When the recipient answered, if it has."
+    )
+    response_summary = models.TextField(
+        blank=True, help_text="A fair, short summary of the answer, shown publicly."
+    )
+    response_url = models.URLField(
+        max_length=500, blank=True, help_text="Link to the answer itself, if public."
+    )
+
+    class Meta:
+        ordering = ["position", "recipient__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "recipient"], name="one_addressee_per_recipient"
+            ),
+            models.CheckConstraint(
+                condition=Q(response_status__in=ResponseStatus.values),
+                name="addressee_response_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} — {self.letter}"

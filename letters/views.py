@@ -1,0 +1,106 @@
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django_filters.views import FilterView
+
+from letters.filters import LetterFilter
+from letters.models import Addressee, Letter, Recipient
+from signatories.filters import SignatureFilter
+from signatories.models import Signature, public_country_count, public_signature_count
+from signatories.stats import Totals
+
+RECENT_LETTERS = 6
+
+
+def _with_counts(letters):
+    return letters.annotate(
+        signature_count=public_signature_count(), country_count=public_country_count()
+    )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    published = _with_counts(Letter.objects.published())
+    return render(
+        request,
+        "letters/home.html",
+        {
+            "open_letters": published.open(),
+            "recent_letters": published.exclude(status=Letter.Status.OPEN)[:RECENT_LETTERS],
+        },
+    )
+
+
+class LetterListView(FilterView):
+    filterset_class = LetterFilter
+    template_name = "letters/letter_list.html"
+    paginate_by = 20
+    strict = True
+
+    def get_queryset(self):
+        return _with_counts(Letter.objects.published())
+
+
+def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = get_object_or_404(Letter.objects.published(), slug=slug)
+    public = Signature.objects.public().for_letter(letter)
+    filterset = SignatureFilter(
+        request.GET, queryset=public.select_related("signatory").in_display_order()
+    )
+    page = Paginator(filterset.results, settings.SIGNATURES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    featured = (
+        public.filter(featured=True)
+        .exclude(statement="")
+        .select_related("signatory")
+        .in_display_order()
+    )
+    return render(
+        request,
+        "letters/letter_detail.html",
+        {
+            "letter": letter,
+            "addressees": letter.addressees.select_related("recipient"),
+            "sources": letter.sources.all(),
+            "totals": Totals.of(public),
+            "featured": featured[:6],
+            "filter": filterset,
+            "page": page,
+            "filtered": any(filterset.form.data.get(name) for name in filterset.filters),
+        },
+    )
+
+
+def recipient_list(request: HttpRequest) -> HttpResponse:
+    on_public_letters = Q(addressees__letter__status__in=Letter.PUBLIC_STATUSES)
+    recipients = (
+        Recipient.objects.annotate(
+            letter_count=Count("addressees", filter=on_public_letters),
+            awaiting_count=Count(
+                "addressees",
+                filter=on_public_letters
+                & Q(addressees__response_status=Addressee.ResponseStatus.AWAITING),
+            ),
+        )
+        .filter(letter_count__gt=0)
+        .order_by("name")
+    )
+    return render(request, "letters/recipient_list.html", {"recipients": recipients})
+
+
+def recipient_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every published letter addressed to the recipient and how it answered."""
+    recipient = get_object_or_404(Recipient, slug=slug)
+    addressees = (
+        recipient.addressees.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+        .select_related("letter")
+        .annotate(signature_count=public_signature_count("letter__signatures"))
+        .order_by("-letter__published_on", "letter__title")
+    )
+    return render(
+        request,
+        "letters/recipient_detail.html",
+        {"recipient": recipient, "addressees": addressees},
+    )

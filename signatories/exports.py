@@ -1,0 +1,173 @@
+"""CSV exports of signatures, streamed row by row with constant memory."""
+
+import csv
+from collections.abc import Iterable, Iterator
+
+from django.http import StreamingHttpResponse
+from django_countries import countries
+
+from signatories.models import (
+    Category,
+    Display,
+    SignatoryKind,
+    SignatureQuerySet,
+    public_name_of,
+)
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+CHUNK_SIZE = 2000
+
+PUBLIC_COLUMNS = [
+    "name",
+    "name_shown_as",
+    "kind",
+    "category",
+    "country_code",
+    "country",
+    "role",
+    "affiliation",
+    "website",
+    "signed_on",
+    "statement",
+    "profile_url",
+]
+
+
+def neutralise(value) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP's CSV injection advice)."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
+    """UTF-8 CSV lines, the first with a byte-order mark so Excel reads it as UTF-8."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([neutralise(cell) for cell in row])
+
+
+def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        (line.encode("utf-8") for line in lines), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+PROFILE_SLUG_PLACEHOLDER = "profile-slug"
+
+
+def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[list]:
+    """Rows of the public CSV: each name exactly as the letter page shows it, and the
+    role, affiliation, website and profile only of those who are named in full.
+    ``profile_url`` is a signatory page's address with ``PROFILE_SLUG_PLACEHOLDER``
+    for the slug, so no row needs a URL lookup of its own."""
+    category_labels = dict(Category.choices)
+    kind_labels = dict(SignatoryKind.choices)
+    display_labels = dict(Display.choices)
+    country_names = dict(countries)
+    fields = (
+        "display",
+        "signatory__name",
+        "signatory__slug",
+        "signatory__kind",
+        "signatory__category",
+        "signatory__country",
+        "signatory__role",
+        "signatory__affiliation",
+        "signatory__website",
+        "signed_on",
+        "statement",
+    )
+    for (
+        display,
+        name,
+        slug,
+        kind,
+        category,
+        country,
+        role,
+        affiliation,
+        website,
+        signed_on,
+        statement,
+    ) in signatures.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
+        named = display == Display.FULL
+        yield [
+            public_name_of(name, display),
+            display_labels.get(display, display),
+            kind_labels.get(kind, kind),
+            category_labels.get(category, category),
+            country,
+            country_names.get(country, ""),
+            role if named else "",
+            affiliation if named else "",
+            website if named else "",
+            signed_on.isoformat() if signed_on else "",
+            statement,
+            profile_url.replace(PROFILE_SLUG_PLACEHOLDER, slug) if named else "",
+        ]
+
+
+PRIVATE_COLUMNS = [
+    "signature_id",
+    "letter",
+    "signatory_id",
+    "name",
+    "display",
+    "public_name",
+    "kind",
+    "category",
+    "country_code",
+    "role",
+    "affiliation",
+    "website",
+    "email",
+    "signatory_notes",
+    "signed_on",
+    "statement",
+    "featured",
+    "status",
+    "source",
+    "signature_notes",
+    "created_at",
+    "updated_at",
+]
+
+
+def private_rows(signatures: SignatureQuerySet) -> Iterator[list]:
+    """Every field, for staff with the export permission."""
+    for sig in signatures.select_related("signatory", "letter").iterator(chunk_size=CHUNK_SIZE):
+        signatory = sig.signatory
+        yield [
+            sig.pk,
+            sig.letter.slug,
+            signatory.pk,
+            signatory.name,
+            sig.display,
+            sig.public_name,
+            signatory.kind,
+            signatory.category,
+            signatory.country.code or "",
+            signatory.role,
+            signatory.affiliation,
+            signatory.website,
+            signatory.email,
+            signatory.notes,
+            sig.signed_on.isoformat() if sig.signed_on else "",
+            sig.statement,
+            "yes" if sig.featured else "no",
+            sig.status,
+            sig.source,
+            sig.notes,
+            sig.created_at.isoformat(),
+            sig.updated_at.isoformat(),
+        ]

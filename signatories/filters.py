@@ -1,0 +1,61 @@
+import django_filters
+from django import forms
+from django_countries import countries
+
+from signatories.models import Category, SignatoryKind, Signature
+
+
+class CountryCodeField(django_filters.fields.ChoiceField):
+    """Accepts ``gb`` as well as ``GB``."""
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
+class CountryCodeFilter(django_filters.ChoiceFilter):
+    field_class = CountryCodeField
+
+
+class SignatureFilter(django_filters.FilterSet):
+    """Filters for a letter's public signatory list and its CSV (same parameters)."""
+
+    kind = django_filters.ChoiceFilter(
+        field_name="signatory__kind",
+        choices=SignatoryKind.choices,
+        empty_label="All kinds",
+        label="Kind",
+    )
+    category = django_filters.ChoiceFilter(
+        field_name="signatory__category",
+        choices=Category.choices,
+        empty_label="All categories",
+        label="Category",
+    )
+    country = CountryCodeFilter(
+        field_name="signatory__country",
+        choices=lambda: list(countries),
+        empty_label="All countries",
+        label="Country",
+    )
+    q = django_filters.CharFilter(
+        method="filter_name",
+        label="Name",
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search names"}),
+    )
+
+    class Meta:
+        model = Signature
+        fields = ["kind", "category", "country", "q"]
+
+    def filter_name(self, queryset, name, value):
+        value = value.strip()
+        return queryset.search_public_name(value) if value else queryset
+
+    @property
+    def results(self):
+        """The filtered signatures, or none when a filter value is invalid: showing
+        everyone when someone asked for an unknown country would mislead."""
+        if self.is_bound and not self.form.is_valid():
+            return self.queryset.none()
+        return self.qs

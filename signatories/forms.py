@@ -1,0 +1,89 @@
+from django import forms
+from django.utils.text import slugify
+
+from signatories.models import (
+    INDIVIDUAL_CATEGORIES,
+    ORGANISATION_CATEGORIES,
+    Display,
+    Signatory,
+    SignatoryKind,
+    Signature,
+)
+
+
+def unique_signatory_slug(name: str, *, exclude_pk: int | None = None) -> str:
+    """A free slug for ``name``: ``barnardos``, then ``barnardos-2``, ``barnardos-3``…"""
+    base = (slugify(name) or "signatory")[:200]
+    taken = set(
+        Signatory.objects.filter(slug__startswith=base)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+class SignatoryForm(forms.ModelForm):
+    class Meta:
+        model = Signatory
+        fields = [
+            "name",
+            "slug",
+            "kind",
+            "category",
+            "country",
+            "role",
+            "affiliation",
+            "website",
+            "description",
+            "email",
+            "notes",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["slug"].help_text = "Leave empty to make one from the name."
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, category = cleaned.get("kind"), cleaned.get("category")
+        allowed = {
+            SignatoryKind.INDIVIDUAL: INDIVIDUAL_CATEGORIES,
+            SignatoryKind.ORGANISATION: ORGANISATION_CATEGORIES,
+        }.get(kind, [])
+        if kind and category and category not in allowed:
+            labels = ", ".join(str(c.label).lower() for c in allowed)
+            self.add_error("category", f"For {kind}s choose one of: {labels}.")
+        if cleaned.get("name") and not cleaned.get("slug"):
+            cleaned["slug"] = unique_signatory_slug(cleaned["name"], exclude_pk=self.instance.pk)
+        return cleaned
+
+
+class SignatureForm(forms.ModelForm):
+    class Meta:
+        model = Signature
+        fields = [
+            "letter",
+            "signatory",
+            "signed_on",
+            "display",
+            "statement",
+            "featured",
+            "status",
+            "source",
+            "notes",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        signatory = cleaned.get("signatory")
+        if signatory and signatory.is_organisation and cleaned.get("display") != Display.FULL:
+            self.add_error("display", "Organisations sign by their full name.")
+        return cleaned

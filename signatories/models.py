@@ -1,0 +1,337 @@
+"""Who signed which letter, and how each signer chose to be shown.
+
+A signatory's full name is private to staff unless the signature's ``display`` says
+otherwise: every public rendering goes through ``Signature.public_name`` (Python) or
+``public_name_search`` / ``display_order`` (SQL), never ``signatory.name`` directly.
+"""
+
+from django.db import models
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models.functions import Lower, StrIndex, Substr
+from django.db.models.lookups import GreaterThan
+from django.urls import reverse
+from django_countries.fields import CountryField
+
+from letters.models import Letter
+
+
+class SignatoryKind(models.TextChoices):
+    ORGANISATION = "organisation", "Organisation"
+    INDIVIDUAL = "individual", "Individual"
+
+
+class Category(models.TextChoices):
+    # Individuals
+    SURVIVOR = "survivor", "Survivor"
+    FAMILY = "family", "Family member"
+    EXPERT = "expert", "Expert"
+    ADVOCATE = "advocate", "Advocate"
+    # Organisations
+    CHARITY = "charity", "Charity"
+    NGO = "ngo", "NGO"
+    NETWORK = "network", "Collective, coalition or network"
+    ADVOCACY_GROUP = "advocacy_group", "Advocacy group"
+    ACADEMIC = "academic", "Academic institution"
+    COMPANY = "company", "Company"
+    PUBLIC_BODY = "public_body", "Public body"
+    # Either
+    OTHER = "other", "Other"
+
+
+INDIVIDUAL_CATEGORIES = [
+    Category.SURVIVOR,
+    Category.FAMILY,
+    Category.EXPERT,
+    Category.ADVOCATE,
+    Category.OTHER,
+]
+ORGANISATION_CATEGORIES = [
+    Category.CHARITY,
+    Category.NGO,
+    Category.NETWORK,
+    Category.ADVOCACY_GROUP,
+    Category.ACADEMIC,
+    Category.COMPANY,
+    Category.PUBLIC_BODY,
+    Category.OTHER,
+]
+
+
+class Display(models.TextChoices):
+    FULL = "full", "Full name"
+    FIRST_NAME = "first_name", "First name only"
+    INITIALS = "initials", "Initials only"
+    ANONYMOUS = "anonymous", "Anonymous"
+
+
+class SignatureStatus(models.TextChoices):
+    PUBLISHED = "published", "Published"
+    PENDING = "pending", "Pending review"
+    HIDDEN = "hidden", "Hidden by staff"
+    WITHDRAWN = "withdrawn", "Withdrawn by signatory"
+
+
+class Source(models.TextChoices):
+    ADMIN = "admin", "Entered by staff"
+    IMPORT = "import", "Imported from a file"
+    PUBLIC_FORM = "public_form", "Public sign form"
+
+
+class Signatory(models.Model):
+    """An organisation or a person who signs letters. The name is the real, full one;
+    how much of it the public sees is chosen per signature."""
+
+    Kind = SignatoryKind
+    Category = Category
+
+    name = models.CharField(
+        max_length=200,
+        help_text="Full name of the organisation or person. For a person it is shown only "
+        "in the form each signature allows.",
+    )
+    slug = models.SlugField(
+        max_length=220,
+        unique=True,
+        help_text="Used in the signatory's web address. Only people shown by full name get "
+        "a public page.",
+    )
+    kind = models.CharField(max_length=20, choices=SignatoryKind)
+    category = models.CharField(
+        max_length=20,
+        choices=Category,
+        help_text="Survivor, family member, expert, advocate or other for individuals; "
+        "charity, NGO, network, advocacy group, academic, company, public body or other "
+        "for organisations.",
+    )
+    country = CountryField(
+        blank=True, help_text="Leave empty for international bodies or when not known."
+    )
+    website = models.URLField(max_length=500, blank=True, help_text="Public website (optional).")
+    role = models.CharField(
+        max_length=200, blank=True, help_text="A person's role, e.g. “Chief Executive”."
+    )
+    affiliation = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="A person's organisation, e.g. “University of Leeds”.",
+    )
+    description = models.TextField(
+        blank=True,
+        help_text="A sentence on who they are, shown on their public page (organisations, "
+        "and people who sign by full name).",
+    )
+    email = models.EmailField(blank=True, help_text="Private. Never shown or exported publicly.")
+    notes = models.TextField(blank=True, help_text="Private notes for staff.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "signatories"
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=SignatoryKind.INDIVIDUAL, category__in=INDIVIDUAL_CATEGORIES)
+                    | Q(
+                        kind=SignatoryKind.ORGANISATION,
+                        category__in=ORGANISATION_CATEGORIES,
+                    )
+                ),
+                name="signatory_category_fits_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["country"], name="signatory_country_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("signatories:detail", args=[self.slug])
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.kind == SignatoryKind.ORGANISATION
+
+
+def first_name_of(name: str) -> str:
+    """The first word of a name; mirrors ``first_name_expression`` in SQL."""
+    return name.strip().split(" ", 1)[0]
+
+
+def initials_of(name: str) -> str:
+    return " ".join(f"{word[0]}." for word in name.split())
+
+
+def public_name_of(name: str, display: str) -> str:
+    """A name as the public may see it under ``display``; empty when anonymous."""
+    if display == Display.FULL:
+        return name
+    if display == Display.FIRST_NAME:
+        return first_name_of(name)
+    if display == Display.INITIALS:
+        return initials_of(name)
+    return ""
+
+
+def first_name_expression(field: str = "signatory__name"):
+    space = StrIndex(field, Value(" "))
+    return Case(
+        When(GreaterThan(space, 0), then=Substr(field, 1, space - 1)),
+        default=F(field),
+    )
+
+
+class SignatureQuerySet(models.QuerySet):
+    def public(self):
+        """Signatures the public may see and count: published, on a published letter."""
+        return self.filter(
+            status=SignatureStatus.PUBLISHED, letter__status__in=Letter.PUBLIC_STATUSES
+        )
+
+    def for_letter(self, letter: Letter):
+        return self.filter(letter=letter)
+
+    def shown_by_name(self):
+        """Signatures whose signatory chose to be named in full: the only ones that may
+        link to, or be listed on, the signatory's own page."""
+        return self.filter(display=Display.FULL)
+
+    def search_public_name(self, text: str):
+        """Match ``text`` against the name as the public sees it, so a search can never
+        reveal a hidden surname. Initials and anonymous signatures never match."""
+        return self.alias(_first_name=first_name_expression()).filter(
+            Q(display=Display.FULL, signatory__name__icontains=text)
+            | Q(display=Display.FIRST_NAME, _first_name__icontains=text)
+        )
+
+    def category_breakdown(self) -> list[dict]:
+        """``[{"signatory__kind", "signatory__category", "count"}]``, largest first."""
+        return list(
+            self.values("signatory__kind", "signatory__category")
+            .annotate(count=Count("pk"))
+            .order_by("-count", "signatory__kind", "signatory__category")
+        )
+
+    def country_breakdown(self) -> list[dict]:
+        """``[{"signatory__country", "count"}]``, largest first; "" is no country."""
+        return list(
+            self.values("signatory__country")
+            .annotate(count=Count("pk"))
+            .order_by("-count", "signatory__country")
+        )
+
+    def in_display_order(self, *leading: str):
+        """Organisations, then people; named ones alphabetically by the name as shown;
+        initials and anonymous ones last, in the order they signed. Never ordered by a
+        hidden name, whose position in the list would give it away. ``leading`` fields
+        sort before all that (e.g. the letter, on a page listing several)."""
+        return self.alias(
+            _kind_rank=Case(
+                When(signatory__kind=SignatoryKind.ORGANISATION, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            _named_rank=Case(
+                When(display__in=[Display.FULL, Display.FIRST_NAME], then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            _sort_name=Case(
+                When(display=Display.FULL, then=Lower("signatory__name")),
+                When(display=Display.FIRST_NAME, then=Lower(first_name_expression())),
+                default=Value(""),
+            ),
+        ).order_by(*leading, "_kind_rank", "_named_rank", "_sort_name", "pk")
+
+
+def public_signature_count(prefix: str = "signatures") -> Count:
+    """Annotation counting a letter's published signatures (``Letter.objects.annotate``)."""
+    return Count(prefix, filter=Q(**{f"{prefix}__status": SignatureStatus.PUBLISHED}))
+
+
+def public_country_count(prefix: str = "signatures") -> Count:
+    """Annotation counting the distinct countries among a letter's published signatures."""
+    country = f"{prefix}__signatory__country"
+    return Count(
+        country,
+        filter=Q(**{f"{prefix}__status": SignatureStatus.PUBLISHED}) & ~Q(**{country: ""}),
+        distinct=True,
+    )
+
+
+class Signature(models.Model):
+    """One signatory's support for one letter, and how their name is shown on it."""
+
+    Display = Display
+    Status = SignatureStatus
+    Source = Source
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures")
+    signatory = models.ForeignKey(Signatory, on_delete=models.CASCADE, related_name="signatures")
+    signed_on = models.DateField(null=True, blank=True, help_text="When they signed, if known.")
+    display = models.CharField(
+        max_length=20,
+        choices=Display,
+        default=Display.FULL,
+        help_text="How the name appears publicly on this letter. Organisations sign by full name.",
+    )
+    statement = models.TextField(
+        blank=True,
+        help_text="A public statement by the signatory about this letter (optional).",
+    )
+    featured = models.BooleanField(
+        default=False,
+        help_text="Show the statement among the featured ones on the letter page.",
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=SignatureStatus,
+        default=SignatureStatus.PUBLISHED,
+        help_text="Only published signatures are shown and counted.",
+    )
+    source = models.CharField(max_length=20, choices=Source, default=Source.ADMIN)
+    notes = models.TextField(blank=True, help_text="Private notes for staff.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["letter", "pk"]
+        permissions = [
+            (
+                "export_private_signatures",
+                "Can export signatures with private fields (emails, notes)",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "signatory"], name="one_signature_per_letter"
+            ),
+            models.CheckConstraint(
+                condition=Q(display__in=Display.values), name="signature_display_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SignatureStatus.values),
+                name="signature_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=Source.values), name="signature_source_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["letter", "status"], name="signature_letter_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signatory} — {self.letter}"
+
+    @property
+    def public_name(self) -> str:
+        """The name exactly as the public may see it; empty for anonymous signatures."""
+        return public_name_of(self.signatory.name, self.display)
+
+    @property
+    def shows_full_identity(self) -> bool:
+        """Whether role, affiliation, website and the signatory's page may be shown."""
+        return self.display == Display.FULL
