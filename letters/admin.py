@@ -35,6 +35,9 @@ class LetterAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "addressees__recipient"]
     search_fields = ["title", "summary", "organiser"]
+    # Meta.ordering is dropped once get_queryset() annotates a Count (GROUP BY), and the
+    # autocomplete pages through that queryset: unordered, its pages may repeat or skip rows.
+    ordering = ["-published_on", "-created_at", "-pk"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["signatures_link", "created_at", "updated_at"]
     inlines = [AddresseeInline, LetterSourceInline, SignatureInline]
@@ -96,6 +99,9 @@ class RecipientAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "country", "letters"]
     list_filter = ["kind"]
     search_fields = ["name"]
+    # Meta.ordering is dropped once get_queryset() annotates a Count (GROUP BY), and the
+    # autocomplete pages through that queryset: unordered, its pages may repeat or skip rows.
+    ordering = ["name", "pk"]
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):

@@ -1,7 +1,7 @@
 """Letters, the organisations they are addressed to, and how each one answered."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.formats import date_format
 from django_countries.fields import CountryField
@@ -170,7 +170,8 @@ class Letter(models.Model):
     objects = LetterQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-published_on", "-created_at"]
+        # Undated letters last on every database (PostgreSQL would put NULLs first).
+        ordering = [F("published_on").desc(nulls_last=True), "-created_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=LetterStatus.values), name="letter_status_valid"

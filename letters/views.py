@@ -15,9 +15,10 @@ RECENT_LETTERS = 6
 
 
 def _with_counts(letters):
+    # A GROUP BY query ignores Meta.ordering, so the order is restated; pk makes pages stable.
     return letters.annotate(
         signature_count=public_signature_count(), country_count=public_country_count()
-    )
+    ).order_by(*Letter._meta.ordering, "-pk")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -41,12 +42,21 @@ class LetterListView(FilterView):
     def get_queryset(self):
         return _with_counts(Letter.objects.published())
 
+    def paginate_queryset(self, queryset, page_size):
+        """A page number out of range or not a number shows the nearest page, not a 404."""
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
 
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(Letter.objects.published(), slug=slug)
     public = Signature.objects.public().for_letter(letter)
+    totals = Totals.of(public)
     filterset = SignatureFilter(
-        request.GET, queryset=public.select_related("signatory").in_display_order()
+        request.GET,
+        queryset=public.select_related("signatory").in_display_order(),
+        countries_offered=[(bar.value, bar.label) for bar in totals.by_country],
     )
     page = Paginator(filterset.results, settings.SIGNATURES_PER_PAGE).get_page(
         request.GET.get("page")
@@ -64,7 +74,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "letter": letter,
             "addressees": letter.addressees.select_related("recipient"),
             "sources": letter.sources.all(),
-            "totals": Totals.of(public),
+            "totals": totals,
             "featured": featured[:6],
             "filter": filterset,
             "page": page,

@@ -53,6 +53,9 @@ class SignatoryAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "category", "country", "published_signatures"]
     list_filter = ["kind", "category", "country"]
     search_fields = ["name", "email", "affiliation"]
+    # Meta.ordering is dropped once get_queryset() annotates a Count (GROUP BY), and the
+    # autocomplete pages through that queryset: unordered, its pages may repeat or skip rows.
+    ordering = ["name", "pk"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [SignatoryLettersInline]
     fieldsets = [

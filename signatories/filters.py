@@ -48,6 +48,15 @@ class SignatureFilter(django_filters.FilterSet):
         model = Signature
         fields = ["kind", "category", "country", "q"]
 
+    def __init__(self, *args, countries_offered: list[tuple[str, str]] | None = None, **kwargs):
+        """``countries_offered`` narrows the country drop-down to the countries present;
+        any valid ISO code is still accepted from the URL."""
+        super().__init__(*args, **kwargs)
+        if countries_offered is not None:
+            self.form.fields["country"].widget.choices = [("", "All countries")] + sorted(
+                countries_offered, key=lambda choice: choice[1]
+            )
+
     def filter_name(self, queryset, name, value):
         value = value.strip()
         return queryset.search_public_name(value) if value else queryset

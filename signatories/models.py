@@ -204,20 +204,13 @@ class SignatureQuerySet(models.QuerySet):
             | Q(display=Display.FIRST_NAME, _first_name__icontains=text)
         )
 
-    def category_breakdown(self) -> list[dict]:
-        """``[{"signatory__kind", "signatory__category", "count"}]``, largest first."""
+    def breakdown(self) -> list[dict]:
+        """Counts per (kind, category, country) in one aggregate query:
+        ``[{"signatory__kind", "signatory__category", "signatory__country", "count"}]``."""
         return list(
-            self.values("signatory__kind", "signatory__category")
+            self.values("signatory__kind", "signatory__category", "signatory__country")
             .annotate(count=Count("pk"))
-            .order_by("-count", "signatory__kind", "signatory__category")
-        )
-
-    def country_breakdown(self) -> list[dict]:
-        """``[{"signatory__country", "count"}]``, largest first; "" is no country."""
-        return list(
-            self.values("signatory__country")
-            .annotate(count=Count("pk"))
-            .order_by("-count", "signatory__country")
+            .order_by()
         )
 
     def in_display_order(self, *leading: str):

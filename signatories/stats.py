@@ -1,5 +1,6 @@
 """Totals and breakdowns of public signatures, drawn as bars on public pages."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django_countries.fields import Country
@@ -18,7 +19,7 @@ class Bar:
 
 @dataclass
 class Totals:
-    """Counts over a set of public signatures: two aggregate queries, whatever its size."""
+    """Counts over a set of public signatures: one aggregate query, whatever its size."""
 
     total: int = 0
     organisations: int = 0
@@ -30,37 +31,38 @@ class Totals:
 
     @classmethod
     def of(cls, signatures: SignatureQuerySet) -> "Totals":
-        categories = signatures.category_breakdown()
-        countries = signatures.country_breakdown()
-        totals = cls()
-        totals.total = sum(row["count"] for row in categories)
-        for row in categories:
-            if row["signatory__kind"] == SignatoryKind.ORGANISATION:
-                totals.organisations += row["count"]
-            else:
-                totals.individuals += row["count"]
+        by_category: Counter = Counter()
+        by_country: Counter = Counter()
+        for row in signatures.breakdown():
+            by_category[(row["signatory__kind"], row["signatory__category"])] += row["count"]
+            by_country[row["signatory__country"]] += row["count"]
+        totals = cls(total=sum(by_category.values()))
         category_labels = dict(Category.choices)
         kind_labels = dict(SignatoryKind.choices)
-        totals.by_category = [
-            Bar(
-                label=_category_label(row, category_labels, kind_labels),
-                count=row["count"],
-                percent=_percent(row["count"], totals.total),
-                value=row["signatory__category"],
+        for (kind, category), count in _largest_first(by_category):
+            if kind == SignatoryKind.ORGANISATION:
+                totals.organisations += count
+            else:
+                totals.individuals += count
+            totals.by_category.append(
+                Bar(
+                    label=f"{category_labels.get(category, category)} "
+                    f"({kind_labels.get(kind, kind).lower()})",
+                    count=count,
+                    percent=_percent(count, totals.total),
+                    value=category,
+                )
             )
-            for row in categories
-        ]
-        for row in countries:
-            code = row["signatory__country"]
+        for code, count in _largest_first(by_country):
             if not code:
-                totals.without_country += row["count"]
+                totals.without_country += count
                 continue
             country = Country(code)
             totals.by_country.append(
                 Bar(
                     label=country.name,
-                    count=row["count"],
-                    percent=_percent(row["count"], totals.total),
+                    count=count,
+                    percent=_percent(count, totals.total),
                     country=country,
                     value=code,
                 )
@@ -69,9 +71,9 @@ class Totals:
         return totals
 
 
-def _category_label(row: dict, category_labels: dict, kind_labels: dict) -> str:
-    category, kind = row["signatory__category"], row["signatory__kind"]
-    return f"{category_labels.get(category, category)} ({kind_labels.get(kind, kind).lower()})"
+def _largest_first(counter: Counter) -> list[tuple]:
+    """Largest count first; ties in a stable order by key."""
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _percent(part: int, whole: int) -> float:
