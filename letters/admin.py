@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
 from letters.models import Addressee, Letter, LetterSource, Recipient
 from signatories.admin import SignatureInline, letter_signatures_link
@@ -37,7 +37,7 @@ class LetterAdmin(admin.ModelAdmin):
     search_fields = ["title", "summary", "organiser"]
     # Meta.ordering is dropped once get_queryset() annotates a Count (GROUP BY), and the
     # autocomplete pages through that queryset: unordered, its pages may repeat or skip rows.
-    ordering = ["-published_on", "-created_at", "-pk"]
+    ordering = [F("published_on").desc(nulls_last=True), "-created_at", "-pk"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["signatures_link", "created_at", "updated_at"]
     inlines = [AddresseeInline, LetterSourceInline, SignatureInline]

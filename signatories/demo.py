@@ -181,11 +181,12 @@ def load_demo_letter() -> Letter:
                 "notes": notes,
             },
         )
-        Signature.objects.update_or_create(
+        # How a name is shown is the signer's choice once staff have recorded it: a rerun
+        # never turns an anonymised signature back into a named one.
+        Signature.objects.get_or_create(
             letter=letter,
             signatory=signatory,
-            defaults={"display": display},
-            create_defaults={
+            defaults={
                 "display": display,
                 "status": Signature.Status.PUBLISHED,
                 "source": Signature.Source.ADMIN,
