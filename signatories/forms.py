@@ -8,6 +8,7 @@ from signatories.models import (
     Signatory,
     SignatoryKind,
     Signature,
+    normalise_name,
 )
 
 
@@ -49,7 +50,7 @@ class SignatoryForm(forms.ModelForm):
         self.fields["slug"].help_text = "Leave empty to make one from the name."
 
     def clean_name(self):
-        return " ".join(self.cleaned_data["name"].split())
+        return normalise_name(self.cleaned_data["name"])
 
     def clean(self):
         cleaned = super().clean()

@@ -77,6 +77,17 @@ class Source(models.TextChoices):
     PUBLIC_FORM = "public_form", "Public sign form"
 
 
+# Whitespace other than a plain space would defeat "first name only": SQL and Python both
+# split a name at its first plain space. Names are normalised on the way in
+# (``normalise_name``) and the database refuses the common offenders.
+NAME_FORBIDDEN_CHARACTERS = ["\t", "\n", "\r", "\u00a0", "\u2007", "\u2009", "\u202f", "\u3000"]
+
+
+def normalise_name(name: str) -> str:
+    """Collapse every run of Unicode whitespace to one plain space and trim the ends."""
+    return " ".join(name.split())
+
+
 class Signatory(models.Model):
     """An organisation or a person who signs letters. The name is the real, full one;
     how much of it the public sees is chosen per signature."""
@@ -138,6 +149,19 @@ class Signatory(models.Model):
                     )
                 ),
                 name="signatory_category_fits_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name__startswith=" ")
+                & ~Q(name__endswith=" ")
+                & ~Q(name__contains="  ")
+                & ~Q(name="")
+                & ~Q(
+                    Q.create(
+                        [("name__contains", char) for char in NAME_FORBIDDEN_CHARACTERS],
+                        connector=Q.OR,
+                    )
+                ),
+                name="signatory_name_normalised",
             ),
         ]
         indexes = [models.Index(fields=["country"], name="signatory_country_idx")]
