@@ -2,7 +2,6 @@
 
 import csv
 import io
-from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 import pytest
@@ -22,6 +21,7 @@ from tests.factories import (
     make_signatory,
     make_signature,
 )
+from tests.helpers import table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -69,55 +69,13 @@ def csv_rows(response) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 
-class _TableRows(HTMLParser):
-    """Body rows of ``<table class="signatories">`` as lists of cell text as a reader
-    sees it: whitespace collapsed, decorative (aria-hidden) flags left out."""
-
-    def __init__(self):
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self._in_table = self._in_body = False
-        self._cell: list[str] | None = None
-        self._hidden: list[bool] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "table" and "signatories" in (attrs.get("class") or "").split():
-            self._in_table = True
-        elif self._in_table and tag == "tbody":
-            self._in_body = True
-        elif self._in_body and tag == "tr":
-            self.rows.append([])
-        elif self._in_body and tag in ("td", "th"):
-            self._cell = []
-        elif self._cell is not None and tag == "span":
-            self._hidden.append(attrs.get("aria-hidden") == "true")
-
-    def handle_endtag(self, tag):
-        if tag == "span" and self._hidden:
-            self._hidden.pop()
-        elif tag in ("td", "th") and self._cell is not None:
-            self.rows[-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tbody":
-            self._in_body = False
-        elif tag == "table":
-            self._in_table = False
-
-    def handle_data(self, data):
-        if self._cell is not None and not any(self._hidden):
-            self._cell.append(data)
-
-
 def page_rows(client, letter: Letter, **params) -> list[list[str]]:
     """Every row of the letter page's signatory list, through all its pages."""
     rows, number = [], 1
     while True:
         response = client.get(letter_url(letter, **params, page=number))
         assert response.status_code == 200
-        parser = _TableRows()
-        parser.feed(response.content.decode())
-        rows += parser.rows
+        rows += table_rows(response)
         if f"page={number + 1}" not in response.content.decode():
             return rows
         number += 1

@@ -1,0 +1,50 @@
+"""Helpers shared by test modules: reading pages and CSV files as a person would."""
+
+from html.parser import HTMLParser
+
+
+class _TableRows(HTMLParser):
+    """Body rows of the tables with a CSS class, as lists of cell text as a reader sees
+    it: whitespace collapsed, decorative (aria-hidden) flags left out."""
+
+    def __init__(self, css_class: str):
+        super().__init__()
+        self.css_class = css_class
+        self.rows: list[list[str]] = []
+        self._in_table = self._in_body = False
+        self._cell: list[str] | None = None
+        self._hidden: list[bool] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and self.css_class in (attrs.get("class") or "").split():
+            self._in_table = True
+        elif self._in_table and tag == "tbody":
+            self._in_body = True
+        elif self._in_body and tag == "tr":
+            self.rows.append([])
+        elif self._in_body and tag in ("td", "th"):
+            self._cell = []
+        elif self._cell is not None and tag == "span":
+            self._hidden.append(attrs.get("aria-hidden") == "true")
+
+    def handle_endtag(self, tag):
+        if tag == "span" and self._hidden:
+            self._hidden.pop()
+        elif tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tbody":
+            self._in_body = False
+        elif tag == "table":
+            self._in_table = False
+
+    def handle_data(self, data):
+        if self._cell is not None and not any(self._hidden):
+            self._cell.append(data)
+
+
+def table_rows(response, css_class: str = "signatories") -> list[list[str]]:
+    parser = _TableRows(css_class)
+    parser.feed(response.content.decode())
+    return parser.rows
