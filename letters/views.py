@@ -12,6 +12,7 @@ from signatories.models import Signature, public_country_count, public_signature
 from signatories.stats import Totals
 
 RECENT_LETTERS = 6
+FEATURED_STATEMENTS = 6
 
 
 def _with_counts(letters):
@@ -61,12 +62,6 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = Paginator(filterset.results, settings.SIGNATURES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    featured = (
-        public.filter(featured=True)
-        .exclude(statement="")
-        .select_related("signatory")
-        .in_display_order()
-    )
     return render(
         request,
         "letters/letter_detail.html",
@@ -75,10 +70,11 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "addressees": letter.addressees.select_related("recipient"),
             "sources": letter.sources.all(),
             "totals": totals,
-            "featured": featured[:6],
+            "featured": public.featured_statements()
+            .select_related("signatory")
+            .in_display_order()[:FEATURED_STATEMENTS],
             "filter": filterset,
             "page": page,
-            "filtered": any(filterset.form.data.get(name) for name in filterset.filters),
         },
     )
 

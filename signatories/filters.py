@@ -62,6 +62,11 @@ class SignatureFilter(django_filters.FilterSet):
         return queryset.search_public_name(value) if value else queryset
 
     @property
+    def is_filtering(self) -> bool:
+        """Whether any filter has a value: the page then offers to clear them."""
+        return any(self.form.data.get(name) for name in self.filters)
+
+    @property
     def results(self):
         """The filtered signatures, or none when a filter value is invalid: showing
         everyone when someone asked for an unknown country would mislead."""

@@ -215,6 +215,10 @@ class SignatureQuerySet(models.QuerySet):
     def for_letter(self, letter: Letter):
         return self.filter(letter=letter)
 
+    def featured_statements(self):
+        """Signatures staff chose to feature that carry a statement."""
+        return self.filter(featured=True).exclude(statement="")
+
     def shown_by_name(self):
         """Signatures whose signatory chose to be named in full: the only ones that may
         link to, or be listed on, the signatory's own page."""
