@@ -8,7 +8,12 @@ from django_filters.views import FilterView
 from letters.filters import LetterFilter
 from letters.models import Addressee, Letter, Recipient
 from signatories.filters import SignatureFilter
-from signatories.models import Signature, public_country_count, public_signature_count
+from signatories.models import (
+    VERIFICATION_EXPLANATIONS,
+    Signature,
+    public_country_count,
+    public_signature_count,
+)
 from signatories.stats import Totals
 
 RECENT_LETTERS = 6
@@ -75,6 +80,10 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
             .in_display_order()[:FEATURED_STATEMENTS],
             "filter": filterset,
             "page": page,
+            "verification_key": [
+                (value, label, VERIFICATION_EXPLANATIONS[value])
+                for value, label in Signature.Verification.choices
+            ],
         },
     )
 

@@ -1,13 +1,15 @@
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from signatories.exports import PRIVATE_COLUMNS, csv_lines, csv_response, private_rows
-from signatories.forms import SignatoryForm, SignatureForm
+from signatories.forms import RejectForm, SignatoryForm, SignatureForm
 from signatories.models import Signatory, Signature, public_signature_count
+from signatories.vetting import reject_signatures, set_status, verify_signatures
 
 INLINE_SIGNATURES_SHOWN = 30
 
@@ -89,12 +91,14 @@ class SignatureAdmin(admin.ModelAdmin):
         "category",
         "country",
         "status",
+        "verification",
         "featured",
         "source",
         "signed_on",
     ]
     list_filter = [
         "status",
+        "verification",
         "display",
         "featured",
         "source",
@@ -105,8 +109,23 @@ class SignatureAdmin(admin.ModelAdmin):
     list_select_related = ["signatory", "letter"]
     search_fields = ["signatory__name", "signatory__email", "statement"]
     autocomplete_fields = ["letter", "signatory"]
-    readonly_fields = ["created_at", "updated_at"]
-    actions = ["publish", "hide", "export_private_csv"]
+    # Verification is recorded by the actions, which also note who and when.
+    readonly_fields = [
+        "verification",
+        "verified_by",
+        "verified_at",
+        "rejection_reason",
+        "created_at",
+        "updated_at",
+    ]
+    actions = [
+        "verify_staff",
+        "verify_organisation",
+        "publish",
+        "hide",
+        "reject",
+        "export_private_csv",
+    ]
     show_full_result_count = False
     list_per_page = 100
 
@@ -126,15 +145,58 @@ class SignatureAdmin(admin.ModelAdmin):
     def country(self, obj):
         return obj.signatory.country.name or "—"
 
+    @admin.action(description="Verify: checked by staff", permissions=["change"])
+    def verify_staff(self, request, queryset):
+        count = verify_signatures(
+            signatures=queryset, method=Signature.Verification.STAFF_VETTED, by=request.user
+        )
+        self.message_user(
+            request, f"Marked {count} signature(s) checked by staff.", messages.SUCCESS
+        )
+
+    @admin.action(description="Verify: confirmed by the organisation", permissions=["change"])
+    def verify_organisation(self, request, queryset):
+        count = verify_signatures(
+            signatures=queryset,
+            method=Signature.Verification.ORGANISATION_CONFIRMED,
+            by=request.user,
+        )
+        self.message_user(
+            request, f"Marked {count} signature(s) confirmed by the organisation.", messages.SUCCESS
+        )
+
     @admin.action(description="Publish selected signatures", permissions=["change"])
     def publish(self, request, queryset):
-        count = queryset.update(status=Signature.Status.PUBLISHED, updated_at=timezone.now())
+        count = set_status(signatures=queryset, status=Signature.Status.PUBLISHED)
         self.message_user(request, f"Published {count} signature(s).", messages.SUCCESS)
 
     @admin.action(description="Hide selected signatures", permissions=["change"])
     def hide(self, request, queryset):
-        count = queryset.update(status=Signature.Status.HIDDEN, updated_at=timezone.now())
+        count = set_status(signatures=queryset, status=Signature.Status.HIDDEN)
         self.message_user(request, f"Hid {count} signature(s).", messages.SUCCESS)
+
+    @admin.action(description="Reject selected signatures (with a reason)…", permissions=["change"])
+    def reject(self, request, queryset):
+        """Asks for the reason on an intermediate page, then rejects."""
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            count = reject_signatures(signatures=queryset, reason=form.cleaned_data["reason"])
+            self.message_user(request, f"Rejected {count} signature(s).", messages.SUCCESS)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/signatories/signature/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reject signatures",
+                "opts": self.model._meta,
+                "form": form,
+                "signatures": queryset.select_related("signatory", "letter")[:100],
+                "count": queryset.count(),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+            },
+        )
 
     @admin.action(
         description="Export selected signatures with private fields (CSV)",

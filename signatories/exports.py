@@ -11,6 +11,7 @@ from signatories.models import (
     Display,
     SignatoryKind,
     SignatureQuerySet,
+    Verification,
     public_name_of,
 )
 
@@ -28,6 +29,7 @@ PUBLIC_COLUMNS = [
     "affiliation",
     "website",
     "signed_on",
+    "verification",
     "statement",
     "profile_url",
 ]
@@ -73,6 +75,7 @@ def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[
     category_labels = dict(Category.choices)
     kind_labels = dict(SignatoryKind.choices)
     display_labels = dict(Display.choices)
+    verification_labels = dict(Verification.choices)
     country_names = dict(countries)
     fields = (
         "display",
@@ -85,6 +88,7 @@ def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[
         "signatory__affiliation",
         "signatory__website",
         "signed_on",
+        "verification",
         "statement",
     )
     for (
@@ -98,6 +102,7 @@ def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[
         affiliation,
         website,
         signed_on,
+        verification,
         statement,
     ) in signatures.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
         named = display == Display.FULL
@@ -112,6 +117,7 @@ def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[
             affiliation if named else "",
             website if named else "",
             signed_on.isoformat() if signed_on else "",
+            verification_labels.get(verification, verification),
             statement,
             profile_url.replace(PROFILE_SLUG_PLACEHOLDER, slug) if named else "",
         ]
@@ -137,6 +143,10 @@ PRIVATE_COLUMNS = [
     "featured",
     "status",
     "source",
+    "verification",
+    "verified_by",
+    "verified_at",
+    "rejection_reason",
     "signature_notes",
     "created_at",
     "updated_at",
@@ -145,7 +155,8 @@ PRIVATE_COLUMNS = [
 
 def private_rows(signatures: SignatureQuerySet) -> Iterator[list]:
     """Every field, for staff with the export permission."""
-    for sig in signatures.select_related("signatory", "letter").iterator(chunk_size=CHUNK_SIZE):
+    related = signatures.select_related("signatory", "letter", "verified_by")
+    for sig in related.iterator(chunk_size=CHUNK_SIZE):
         signatory = sig.signatory
         yield [
             sig.pk,
@@ -167,6 +178,10 @@ def private_rows(signatures: SignatureQuerySet) -> Iterator[list]:
             "yes" if sig.featured else "no",
             sig.status,
             sig.source,
+            sig.verification,
+            sig.verified_by.get_username() if sig.verified_by else "",
+            sig.verified_at.isoformat() if sig.verified_at else "",
+            sig.rejection_reason,
             sig.notes,
             sig.created_at.isoformat(),
             sig.updated_at.isoformat(),

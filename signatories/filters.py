@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django_countries import countries
 
-from signatories.models import Category, SignatoryKind, Signature
+from signatories.models import Category, SignatoryKind, Signature, Verification
 
 
 class CountryCodeField(django_filters.fields.ChoiceField):
@@ -37,6 +37,9 @@ class SignatureFilter(django_filters.FilterSet):
         empty_label="All countries",
         label="Country",
     )
+    verification = django_filters.ChoiceFilter(
+        choices=Verification.choices, empty_label="Any verification", label="Verification"
+    )
     q = django_filters.CharFilter(
         method="filter_name",
         label="Name",
@@ -46,7 +49,7 @@ class SignatureFilter(django_filters.FilterSet):
 
     class Meta:
         model = Signature
-        fields = ["kind", "category", "country", "q"]
+        fields = ["kind", "category", "country", "verification", "q"]
 
     def __init__(self, *args, countries_offered: list[tuple[str, str]] | None = None, **kwargs):
         """``countries_offered`` narrows the country drop-down to the countries present;

@@ -88,3 +88,17 @@ class SignatureForm(forms.ModelForm):
         if signatory and signatory.is_organisation and cleaned.get("display") != Display.FULL:
             self.add_error("display", "Organisations sign by their full name.")
         return cleaned
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Kept for the record and never shown publicly.",
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason for the rejection.")
+        return reason

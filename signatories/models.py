@@ -5,6 +5,7 @@ otherwise: every public rendering goes through ``Signature.public_name`` (Python
 ``public_name_search`` / ``display_order`` (SQL), never ``signatory.name`` directly.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.db.models.functions import Lower, StrIndex, Substr
@@ -69,6 +70,22 @@ class SignatureStatus(models.TextChoices):
     PENDING = "pending", "Pending review"
     HIDDEN = "hidden", "Hidden by staff"
     WITHDRAWN = "withdrawn", "Withdrawn by signatory"
+    REJECTED = "rejected", "Rejected by staff"
+
+
+class Verification(models.TextChoices):
+    UNVERIFIED = "unverified", "Not yet verified"
+    STAFF_VETTED = "staff_vetted", "Checked by staff"
+    ORGANISATION_CONFIRMED = "organisation_confirmed", "Confirmed by the organisation"
+    EMAIL_CONFIRMED = "email_confirmed", "Confirmed by email"
+
+
+VERIFICATION_EXPLANATIONS = {
+    Verification.UNVERIFIED: "Recorded as received; not yet checked.",
+    Verification.STAFF_VETTED: "Our staff checked that this signatory is real and did sign.",
+    Verification.ORGANISATION_CONFIRMED: "The organisation confirmed its signature itself.",
+    Verification.EMAIL_CONFIRMED: "The signer confirmed through a link sent to their email.",
+}
 
 
 class Source(models.TextChoices):
@@ -286,6 +303,7 @@ class Signature(models.Model):
     Display = Display
     Status = SignatureStatus
     Source = Source
+    Verification = Verification
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures")
     signatory = models.ForeignKey(Signatory, on_delete=models.CASCADE, related_name="signatures")
@@ -311,6 +329,26 @@ class Signature(models.Model):
         help_text="Only published signatures are shown and counted.",
     )
     source = models.CharField(max_length=20, choices=Source, default=Source.ADMIN)
+    verification = models.CharField(
+        max_length=30,
+        choices=Verification,
+        default=Verification.UNVERIFIED,
+        help_text="How this signature was checked. Shown publicly as a badge.",
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Staff member who recorded the verification. Private.",
+    )
+    verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the verification was recorded."
+    )
+    rejection_reason = models.TextField(
+        blank=True, help_text="Why staff rejected the signature. Private, kept for the record."
+    )
     notes = models.TextField(blank=True, help_text="Private notes for staff.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -339,6 +377,18 @@ class Signature(models.Model):
             models.CheckConstraint(
                 condition=Q(source__in=Source.values), name="signature_source_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(verification__in=Verification.values),
+                name="signature_verification_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(verification=Verification.UNVERIFIED) | Q(verified_at__isnull=False),
+                name="signature_verified_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SignatureStatus.REJECTED) | ~Q(rejection_reason=""),
+                name="signature_rejection_has_reason",
+            ),
         ]
         indexes = [
             models.Index(fields=["letter", "status"], name="signature_letter_status_idx"),
@@ -351,6 +401,10 @@ class Signature(models.Model):
     def public_name(self) -> str:
         """The name exactly as the public may see it; empty for anonymous signatures."""
         return public_name_of(self.signatory.name, self.display)
+
+    @property
+    def verification_explanation(self) -> str:
+        return VERIFICATION_EXPLANATIONS[self.verification]
 
     @property
     def shows_full_identity(self) -> bool:

@@ -55,6 +55,8 @@ def make_person(name: str, **fields) -> Signatory:
 def make_signature(letter: Letter, signatory: Signatory | None = None, **fields) -> Signature:
     values = {"display": Display.FULL, "status": Signature.Status.PUBLISHED}
     values.update(fields)
+    if values["status"] == Signature.Status.REJECTED:
+        values.setdefault("rejection_reason", "Rejected in a test.")
     return Signature.objects.create(
         letter=letter, signatory=signatory or make_signatory(), **values
     )

@@ -36,6 +36,7 @@ DOCUMENTED_COLUMNS = [
     "affiliation",
     "website",
     "signed_on",
+    "verification",
     "statement",
     "profile_url",
 ]
@@ -83,13 +84,19 @@ def page_rows(client, letter: Letter, **params) -> list[list[str]]:
 
 def as_on_page(row: dict[str, str]) -> list[str]:
     """A CSV row as the letter page shows it: name (or "Anonymous <category>"), category
-    with kind, country, role."""
+    with kind, country, role, verification."""
     name = row["name"] or f"Anonymous {row['category'].lower()}"
     country = row["country"] or (
         "International" if row["kind"] == SignatoryKind.ORGANISATION.label else "Not stated"
     )
     role = ", ".join(part for part in (row["role"], row["affiliation"]) if part)
-    return [name, f"{row['category']} ({row['kind'].lower()})", country, role]
+    return [
+        name,
+        f"{row['category']} ({row['kind'].lower()})",
+        country,
+        role,
+        row["verification"],
+    ]
 
 
 @pytest.fixture

@@ -240,7 +240,7 @@ def test_anonymous_signature_shows_only_category_and_country(client, letter):
     )
 
     [row] = table_rows(client.get(letter_url(letter)))
-    assert row == ["Anonymous survivor", "Survivor (individual)", "France", ""]
+    assert row == ["Anonymous survivor", "Survivor (individual)", "France", "", "Not yet verified"]
     assert listed_names(client.get(country_url("FR"))) == ["Anonymous survivor"]
     [csv_row] = csv_rows(client.get(csv_url(letter)))
     assert csv_row["name"] == ""
