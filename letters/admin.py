@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db.models import Count, F, Q
+from simple_history.admin import SimpleHistoryAdmin
 
 from letters.models import Addressee, Letter, LetterSource, Recipient
 from signatories.admin import SignatureInline, letter_signatures_link
@@ -25,7 +26,7 @@ class LetterSourceInline(admin.TabularInline):
 
 
 @admin.register(Letter)
-class LetterAdmin(admin.ModelAdmin):
+class LetterAdmin(SimpleHistoryAdmin):
     list_display = [
         "title",
         "status",
@@ -95,7 +96,7 @@ class LetterAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recipient)
-class RecipientAdmin(admin.ModelAdmin):
+class RecipientAdmin(SimpleHistoryAdmin):
     list_display = ["name", "kind", "country", "letters"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -113,7 +114,7 @@ class RecipientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Addressee)
-class AddresseeAdmin(admin.ModelAdmin):
+class AddresseeAdmin(SimpleHistoryAdmin):
     """Responses are recorded here as well as on the letter."""
 
     list_display = [

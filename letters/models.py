@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.formats import date_format
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 # Choices live at module level so that each model's Meta.constraints can name them; the
 # models expose them as nested attributes (Recipient.Kind, Letter.Status, …).
@@ -61,6 +62,8 @@ class Recipient(models.Model):
     description = models.TextField(
         blank=True, help_text="A sentence or two shown on the recipient's public page."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -169,6 +172,8 @@ class Letter(models.Model):
 
     objects = LetterQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         # Undated letters last on every database (PostgreSQL would put NULLs first).
         ordering = [F("published_on").desc(nulls_last=True), "-created_at"]
@@ -224,6 +229,8 @@ class LetterSource(models.Model):
     publisher = models.CharField(max_length=200, blank=True, help_text="e.g. the newspaper.")
     published_on = models.DateField(null=True, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["kind", "published_on", "pk"]
         constraints = [
@@ -270,6 +277,8 @@ class Addressee(models.Model):
     response_url = models.URLField(
         max_length=500, blank=True, help_text="Link to the answer itself, if public."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "recipient__name"]

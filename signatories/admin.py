@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from signatories.exports import PRIVATE_COLUMNS, csv_lines, csv_response, private_rows
 from signatories.forms import RejectForm, SignatoryForm, SignatureForm
@@ -50,7 +51,7 @@ class SignatoryLettersInline(admin.TabularInline):
 
 
 @admin.register(Signatory)
-class SignatoryAdmin(admin.ModelAdmin):
+class SignatoryAdmin(SimpleHistoryAdmin):
     form = SignatoryForm
     list_display = ["name", "kind", "category", "country", "published_signatures"]
     list_filter = ["kind", "category", "country"]
@@ -81,7 +82,7 @@ class SignatoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(SimpleHistoryAdmin):
     form = SignatureForm
     list_display = [
         "signatory",
@@ -167,12 +168,12 @@ class SignatureAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish selected signatures", permissions=["change"])
     def publish(self, request, queryset):
-        count = set_status(signatures=queryset, status=Signature.Status.PUBLISHED)
+        count = set_status(signatures=queryset, status=Signature.Status.PUBLISHED, by=request.user)
         self.message_user(request, f"Published {count} signature(s).", messages.SUCCESS)
 
     @admin.action(description="Hide selected signatures", permissions=["change"])
     def hide(self, request, queryset):
-        count = set_status(signatures=queryset, status=Signature.Status.HIDDEN)
+        count = set_status(signatures=queryset, status=Signature.Status.HIDDEN, by=request.user)
         self.message_user(request, f"Hid {count} signature(s).", messages.SUCCESS)
 
     @admin.action(description="Reject selected signatures (with a reason)…", permissions=["change"])
@@ -180,7 +181,9 @@ class SignatureAdmin(admin.ModelAdmin):
         """Asks for the reason on an intermediate page, then rejects."""
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            count = reject_signatures(signatures=queryset, reason=form.cleaned_data["reason"])
+            count = reject_signatures(
+                signatures=queryset, reason=form.cleaned_data["reason"], by=request.user
+            )
             self.message_user(request, f"Rejected {count} signature(s).", messages.SUCCESS)
             return None
         return TemplateResponse(

@@ -12,6 +12,7 @@ from django.db.models.functions import Lower, StrIndex, Substr
 from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from letters.models import Letter
 
@@ -152,6 +153,8 @@ class Signatory(models.Model):
     notes = models.TextField(blank=True, help_text="Private notes for staff.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -354,6 +357,8 @@ class Signature(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SignatureQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["letter", "pk"]
