@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.db.models import Count, F, Q
 from simple_history.admin import SimpleHistoryAdmin
 
-from letters.models import Addressee, Letter, LetterSource, Recipient
+from letters.models import Addressee, Letter, LetterSource, Recipient, ResponseEvent
+from letters.responses import refresh_response
 from signatories.admin import SignatureInline, letter_signatures_link
 from signatories.models import Signature, public_signature_count
 
@@ -10,6 +11,10 @@ from signatories.models import Signature, public_signature_count
 class AddresseeInline(admin.StackedInline):
     model = Addressee
     extra = 1
+    show_change_link = True
+    verbose_name_plural = (
+        "Addressees (open one to record its response timeline; the status follows the latest event)"
+    )
     autocomplete_fields = ["recipient"]
     fields = [
         ("recipient", "position"),
@@ -18,6 +23,15 @@ class AddresseeInline(admin.StackedInline):
         "response_summary",
         "response_url",
     ]
+
+
+RESPONSE_FIELDS = ["response_status", "response_date", "response_summary", "response_url"]
+
+
+class ResponseEventInline(admin.TabularInline):
+    model = ResponseEvent
+    extra = 1
+    fields = ["date", "kind", "summary", "url"]
 
 
 class LetterSourceInline(admin.TabularInline):
@@ -94,6 +108,11 @@ class LetterAdmin(SimpleHistoryAdmin):
     def view_on_site(self, obj):
         return obj.get_absolute_url() if obj.is_public else None
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for addressee in form.instance.addressees.all():
+            refresh_response(addressee)
+
 
 @admin.register(Recipient)
 class RecipientAdmin(SimpleHistoryAdmin):
@@ -128,3 +147,14 @@ class AddresseeAdmin(SimpleHistoryAdmin):
     list_select_related = ["recipient", "letter"]
     search_fields = ["recipient__name", "letter__title", "person_name"]
     autocomplete_fields = ["letter", "recipient"]
+    inlines = [ResponseEventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        """With a timeline, the current response is the latest event's, not typed in."""
+        if obj is not None and obj.events.exists():
+            return [*RESPONSE_FIELDS, *super().get_readonly_fields(request, obj)]
+        return super().get_readonly_fields(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        refresh_response(form.instance)

@@ -44,6 +44,26 @@ class ResponseStatus(models.TextChoices):
     COMMITTED = "committed", "Committed to act"
 
 
+class EventKind(models.TextChoices):
+    DELIVERED = "delivered", "Letter delivered"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged receipt"
+    REPLIED = "replied", "Replied"
+    MET = "met", "Met the signatories"
+    COMMITTED = "committed", "Committed to act"
+    DECLINED = "declined", "Declined"
+
+
+# The addressee's current status after each kind of event.
+STATUS_AFTER_EVENT = {
+    EventKind.DELIVERED: ResponseStatus.AWAITING,
+    EventKind.ACKNOWLEDGED: ResponseStatus.ACKNOWLEDGED,
+    EventKind.REPLIED: ResponseStatus.RESPONDED,
+    EventKind.MET: ResponseStatus.RESPONDED,
+    EventKind.COMMITTED: ResponseStatus.COMMITTED,
+    EventKind.DECLINED: ResponseStatus.DECLINED,
+}
+
+
 class Recipient(models.Model):
     """An organisation that letters are addressed to: Meta, Snap, Signal, Apple…"""
 
@@ -294,3 +314,35 @@ class Addressee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} — {self.letter}"
+
+
+class ResponseEvent(models.Model):
+    """One dated step in a recipient's answer to a letter: delivered, acknowledged,
+    replied, met, committed, declined. The addressee's current status follows the latest."""
+
+    Kind = EventKind
+
+    addressee = models.ForeignKey(Addressee, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind)
+    date = models.DateField(help_text="When it happened.")
+    summary = models.TextField(
+        blank=True, help_text="A fair, short public summary of what happened."
+    )
+    url = models.URLField(
+        max_length=500, blank=True, help_text="Link to the reply or a report of it, if public."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EventKind.values), name="response_event_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["addressee", "-date"], name="response_event_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.date:%d %b %Y}"

@@ -72,7 +72,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "letters/letter_detail.html",
         {
             "letter": letter,
-            "addressees": letter.addressees.select_related("recipient"),
+            "addressees": letter.addressees.select_related("recipient").prefetch_related("events"),
             "sources": letter.sources.all(),
             "totals": totals,
             "featured": public.featured_statements()
@@ -111,6 +111,7 @@ def recipient_detail(request: HttpRequest, slug: str) -> HttpResponse:
     addressees = (
         recipient.addressees.filter(letter__status__in=Letter.PUBLIC_STATUSES)
         .select_related("letter")
+        .prefetch_related("events")
         .annotate(signature_count=public_signature_count("letter__signatures"))
         .order_by("-letter__published_on", "letter__title")
     )
