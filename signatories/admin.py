@@ -7,9 +7,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from signatories.exports import PRIVATE_COLUMNS, csv_lines, csv_response, private_rows
+from signatories.exports import (
+    PRIVATE_COLUMNS,
+    csv_lines,
+    csv_response,
+    private_rows,
+    record_private_export,
+)
 from signatories.forms import RejectForm, SignatoryForm, SignatureForm
-from signatories.models import Signatory, Signature, public_signature_count
+from signatories.models import PrivateExport, Signatory, Signature, public_signature_count
 from signatories.vetting import reject_signatures, set_status, verify_signatures
 
 INLINE_SIGNATURES_SHOWN = 30
@@ -206,10 +212,11 @@ class SignatureAdmin(SimpleHistoryAdmin):
         permissions=["export_private"],
     )
     def export_private_csv(self, request, queryset):
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        filename = f"signatures-private-{timezone.now():%Y%m%d-%H%M%S}.csv"
+        record_private_export(signatures=queryset, user=request.user, filename=filename)
         return csv_response(
             csv_lines(PRIVATE_COLUMNS, private_rows(queryset.order_by("letter", "pk"))),
-            filename=f"signatures-private-{stamp}.csv",
+            filename=filename,
         )
 
     def has_export_private_permission(self, request):
@@ -229,3 +236,21 @@ def letter_signatures_link(letter) -> str:
         f"{counts.get(status, 0)} {label.lower()}" for status, label in Signature.Status.choices
     )
     return format_html('<a href="{}">All signatures of this letter</a> ({})', url, summary)
+
+
+@admin.register(PrivateExport)
+class PrivateExportAdmin(admin.ModelAdmin):
+    """Read-only log of exports with private fields."""
+
+    list_display = ["created_at", "user", "row_count", "letters", "filename"]
+    list_select_related = ["user"]
+    list_filter = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

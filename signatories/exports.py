@@ -9,6 +9,7 @@ from django_countries import countries
 from signatories.models import (
     Category,
     Display,
+    PrivateExport,
     SignatoryKind,
     SignatureQuerySet,
     Verification,
@@ -186,3 +187,14 @@ def private_rows(signatures: SignatureQuerySet) -> Iterator[list]:
             sig.created_at.isoformat(),
             sig.updated_at.isoformat(),
         ]
+
+
+def record_private_export(*, signatures: SignatureQuerySet, user, filename: str) -> PrivateExport:
+    """Log an export carrying private fields before it is sent."""
+    letters = signatures.order_by().values_list("letter__slug", flat=True).distinct()
+    return PrivateExport.objects.create(
+        user=user,
+        row_count=signatures.count(),
+        letters=", ".join(sorted(letters)),
+        filename=filename,
+    )

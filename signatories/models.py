@@ -367,6 +367,7 @@ class Signature(models.Model):
                 "export_private_signatures",
                 "Can export signatures with private fields (emails, notes)",
             ),
+            ("import_signatures", "Can import signatures from files"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -415,3 +416,21 @@ class Signature(models.Model):
     def shows_full_identity(self) -> bool:
         """Whether role, affiliation, website and the signatory's page may be shown."""
         return self.display == Display.FULL
+
+
+class PrivateExport(models.Model):
+    """A record of each export that carried private fields: who, when, how many rows."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    row_count = models.PositiveIntegerField()
+    letters = models.TextField(help_text="Slugs of the letters the rows came from.")
+    filename = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.row_count} rows)"

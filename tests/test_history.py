@@ -67,6 +67,8 @@ def test_recording_a_response_is_kept_in_the_addressee_history(admin_client, adm
             "position": 0,
             "response_status": Addressee.ResponseStatus.DECLINED,
             "response_date": "2024-01-15",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
         },
     )
 
