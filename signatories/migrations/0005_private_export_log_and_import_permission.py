@@ -6,29 +6,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('signatories', '0004_history_of_signatories_signatures'),
+        ("signatories", "0004_history_of_signatories_signatures"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='signature',
-            options={'ordering': ['letter', 'pk'], 'permissions': [('export_private_signatures', 'Can export signatures with private fields (emails, notes)'), ('import_signatures', 'Can import signatures from files')]},
+            name="signature",
+            options={
+                "ordering": ["letter", "pk"],
+                "permissions": [
+                    (
+                        "export_private_signatures",
+                        "Can export signatures with private fields (emails, notes)",
+                    ),
+                    ("import_signatures", "Can import signatures from files"),
+                ],
+            },
         ),
         migrations.CreateModel(
-            name='PrivateExport',
+            name="PrivateExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('row_count', models.PositiveIntegerField()),
-                ('letters', models.TextField(help_text='Slugs of the letters the rows came from.')),
-                ('filename', models.CharField(max_length=200)),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("row_count", models.PositiveIntegerField()),
+                ("letters", models.TextField(help_text="Slugs of the letters the rows came from.")),
+                ("filename", models.CharField(max_length=200)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]

@@ -1,0 +1,846 @@
+"""Bulk import of signatories into a letter from a CSV or XLSX file, as partners send them.
+
+``import_signatures`` reads the whole file, checks every row, matches rows against the
+signatories already recorded, and writes only when every row is valid: all or nothing,
+in one transaction, with bulk queries whose number does not grow with the file (lookups
+are chunked). A dry run does the same work and writes nothing, so the admin can show a
+preview. Existing signatories are matched, never modified: staff edits win over a
+partner's spreadsheet.
+"""
+
+import csv
+import io
+import re
+import string
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from functools import cache, lru_cache
+from itertools import zip_longest
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
+from django.utils import translation
+from django.utils.text import slugify
+from django_countries import countries
+
+from letters.models import Letter
+from signatories.exports import FORMULA_PREFIXES, csv_lines
+from signatories.models import (
+    INDIVIDUAL_CATEGORIES,
+    ORGANISATION_CATEGORIES,
+    Category,
+    Display,
+    Signatory,
+    SignatoryKind,
+    Signature,
+    normalise_name,
+)
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 100_000
+LOOKUP_CHUNK = 10_000
+# ``slug LIKE 'base-%'`` terms per query: SQLite parses a chain of ORs as a tree no
+# deeper than 1,000.
+SLUG_PREFIX_CHUNK = 200
+INSERT_BATCH = 1000
+
+COLUMNS = [
+    "name",
+    "kind",
+    "category",
+    "country",
+    "role",
+    "affiliation",
+    "website",
+    "email",
+    "statement",
+    "display",
+    "signed_at",
+]
+# Our own CSV export calls the date ``signed_on``; accepting it keeps export → import
+# lossless.
+COLUMN_ALIASES = {"signed_on": "signed_at", "e_mail": "email"}
+
+TEXT_LIMITS = {
+    "name": Signatory._meta.get_field("name").max_length,
+    "role": Signatory._meta.get_field("role").max_length,
+    "affiliation": Signatory._meta.get_field("affiliation").max_length,
+    "website": Signatory._meta.get_field("website").max_length,
+    "email": Signatory._meta.get_field("email").max_length,
+}
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, or an encrypted workbook
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+BINARY_MESSAGE = (
+    "The file is not a spreadsheet that can be read: upload a CSV (text) file or an Excel "
+    "workbook (.xlsx)."
+)
+
+# C0 and C1 control characters other than tab, line feed and carriage return: never
+# part of a real cell, common in binary files.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
+
+validate_email = EmailValidator()
+validate_website = URLValidator(schemes=["http", "https"])
+
+
+class Outcome(models.TextChoices):
+    NEW = "new", "New signatory"
+    MATCH = "match", "Existing signatory, new signature"
+    ALREADY_SIGNED = "already_signed", "Already signed this letter: skipped"
+    DUPLICATE = "duplicate", "Same person earlier in the file: skipped"
+    ERROR = "error", "Error"
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"Line {self.line}, column “{self.column}”: {self.reason}"
+
+
+@dataclass
+class ImportRow:
+    """One data row of the file. ``values`` holds the cells as read (trimmed, with the
+    export's formula guard removed); ``parsed`` the cleaned values the import writes."""
+
+    line: int
+    values: dict[str, str]
+    parsed: dict[str, Any] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    outcome: str = Outcome.NEW
+    duplicate_of: int | None = None
+    signatory_id: int | None = None
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did. ``ok``: no file or row errors. ``written``: the
+    import was carried out (not a dry run, nothing invalid), even if every row was
+    skipped. Counts cover what was, or on a dry run would be, created and matched."""
+
+    filename: str
+    dry_run: bool
+    publish: bool = False
+    source_format: str = ""
+    rows: list[ImportRow] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def errors(self) -> list[RowError]:
+        """Every row error, in file order."""
+        return [error for row in self.rows for error in row.errors]
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not any(row.errors for row in self.rows)
+
+    def _count(self, *outcomes: str) -> int:
+        return sum(1 for row in self.rows if row.outcome in outcomes)
+
+    @property
+    def created(self) -> int:
+        return self._count(Outcome.NEW)
+
+    @property
+    def matched(self) -> int:
+        return self._count(Outcome.MATCH)
+
+    @property
+    def already_signed(self) -> int:
+        return self._count(Outcome.ALREADY_SIGNED)
+
+    @property
+    def duplicates(self) -> int:
+        return self._count(Outcome.DUPLICATE)
+
+    @property
+    def skipped(self) -> int:
+        return self._count(Outcome.ALREADY_SIGNED, Outcome.DUPLICATE)
+
+    @property
+    def error_rows(self) -> int:
+        return self._count(Outcome.ERROR)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "matched": self.matched,
+            "skipped": self.skipped,
+            "errors": self.error_rows,
+        }
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be imported; the message says why, for a person."""
+
+
+def template_csv() -> bytes:
+    """A UTF-8 CSV (with BOM, so Excel reads it as UTF-8) with every column and one
+    example row to overwrite."""
+    example = [
+        "Example Organisation",
+        "organisation",
+        "charity",
+        "GB",
+        "",
+        "",
+        "https://example.org",
+        "contact@example.org",
+        "We support this letter.",
+        "full",
+        "2024-01-31",
+    ]
+    return "".join(csv_lines(COLUMNS, [example])).encode("utf-8")
+
+
+def import_signatures(
+    *, letter: Letter, data: bytes, filename: str, dry_run: bool, publish: bool = False
+) -> ImportReport:
+    """Import the signatories in ``data`` (CSV or XLSX bytes) as signatures on ``letter``.
+
+    Signatures are created with source "import", published when ``publish`` else pending
+    review. Nothing is written when ``dry_run`` or when any row or the file is invalid.
+    """
+    report = ImportReport(filename=filename, dry_run=dry_run, publish=publish)
+    try:
+        report.source_format, records = read_records(data)
+        header = records[0][1]
+        columns = _read_header(header, report)
+        report.rows = [_parse_row(line, cells, columns, len(header)) for line, cells in records[1:]]
+        if not report.rows:
+            raise FileRejected("The file has a header row but no signatories below it.")
+    except FileRejected as rejected:
+        report.file_errors.append(str(rejected))
+        report.rows = []
+        return report
+
+    if "display" not in columns.values():
+        people = sum(1 for row in report.rows if row.parsed.get("kind") == SignatoryKind.INDIVIDUAL)
+        if people:
+            report.warnings.append(
+                f"There is no “display” column: {people} individuals will be shown by their "
+                "full name once published."
+            )
+
+    _resolve(letter, report.rows)
+    if report.ok and not dry_run:
+        try:
+            _write(letter, report.rows, publish=publish)
+        except IntegrityError:
+            report.file_errors.append(
+                "The database refused the import, probably because the same signatories were "
+                "being saved at the same moment. Nothing was written; please try again."
+            )
+        else:
+            report.written = True
+    return report
+
+
+# Reading the file
+
+
+def read_records(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
+    """The non-blank rows of a CSV or XLSX file as ``(line, cells)``, line numbers
+    counted as a spreadsheet shows them (blank rows included), and a description of the
+    format. The first record is the header."""
+    if not data or not data.strip():
+        raise FileRejected("The file is empty.")
+    if len(data) > MAX_FILE_BYTES:
+        raise FileRejected(
+            f"The file is too large ({len(data) / 1_048_576:.1f} MB); the limit is "
+            f"{MAX_FILE_BYTES // 1_048_576} MB. Split it into smaller files."
+        )
+    if data.startswith(ZIP_MAGIC):
+        sheet, rows = _xlsx_rows(data)
+        source_format = f"XLSX (first sheet, “{sheet}”)"
+    elif data.startswith(OLE2_MAGIC):
+        raise FileRejected(
+            "This is an old-style Excel (.xls) or password-protected workbook, which cannot "
+            "be read. Save it as .xlsx or CSV (UTF-8) without a password."
+        )
+    else:
+        text, encoding = _decode(data)
+        delimiter = _sniff_delimiter(text)
+        rows = _csv_rows(text, delimiter)
+        names = {",": "comma", ";": "semicolon", "\t": "tab"}
+        source_format = f"CSV ({encoding}, {names[delimiter]}-separated)"
+
+    records = []
+    for line, cells in rows:
+        cleaned = [_clean_cell(cell) for cell in cells]
+        if not any(cleaned):
+            continue
+        if len(records) > MAX_ROWS:
+            raise FileRejected(
+                f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files."
+            )
+        records.append((line, cleaned))
+    if not records:
+        raise FileRejected("The file is empty.")
+    return source_format, records
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The text and the name of its encoding: UTF-8 (with or without BOM) when the bytes
+    are valid UTF-8, else Windows-1252 (what Excel writes on Windows), else Latin-1."""
+    text, encoding = _try_decode(data)
+    text = text.removeprefix("\ufeff").rstrip("\x1a")  # old DOS end-of-file marker
+    sample = text[:65536]
+    if "\x00" in sample or len(CONTROL_CHARACTERS.findall(sample)) > len(sample) / 100:
+        raise FileRejected(BINARY_MESSAGE)
+    return text, encoding
+
+
+def _try_decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(UTF16_BOMS):  # Excel's "Unicode text" export
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            raise FileRejected(BINARY_MESSAGE) from None
+    if b"\x00" in data:
+        raise FileRejected(BINARY_MESSAGE)
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "Latin-1"
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Comma, semicolon or tab, whichever the header line uses most (outside quotes)."""
+    header = next((line for line in io.StringIO(text, newline="") if line.strip()), "")
+    counts = dict.fromkeys(",;\t", 0)
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(counts, key=lambda char: counts[char])  # ties go to the comma
+    return best if counts[best] else ","
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    # One record is one spreadsheet row, even when a quoted cell spans several lines.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line = 0
+    try:
+        for line, cells in enumerate(reader, start=1):
+            yield line, cells
+    except csv.Error as error:
+        raise FileRejected(
+            f"Line {line + 1} cannot be read as CSV ({error}). Check its quotes."
+        ) from None
+
+
+def _xlsx_rows(data: bytes) -> tuple[str, Iterator[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook  # only XLSX uploads pay for importing openpyxl
+
+    # openpyxl raises many kinds of exception on a damaged or foreign file; for a person
+    # uploading it they all mean the same thing.
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+    except Exception as e:
+        raise FileRejected(
+            "The file looks like a ZIP archive but is not an Excel workbook (.xlsx) that can "
+            "be read. Save it again as .xlsx or CSV."
+        ) from e
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        try:
+            # Some programs write a wrong sheet size; read whatever is there.
+            sheet.reset_dimensions()
+            for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield line, [_xlsx_text(value) for value in values]
+        except Exception as e:
+            raise FileRejected(
+                "The Excel workbook is damaged and cannot be read. Save it again as .xlsx or CSV."
+            ) from e
+        finally:
+            workbook.close()
+
+    return sheet.title, rows()
+
+
+def _xlsx_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _clean_cell(value: str) -> str:
+    """NFC-normalised, trimmed, without control characters or our export's formula
+    guard: ``'=SUM(…)`` comes back as ``=SUM(…)``."""
+    value = CONTROL_CHARACTERS.sub("", unicodedata.normalize("NFC", value)).strip()
+    if value.startswith("'") and value[1:2] and value[1] in FORMULA_PREFIXES:
+        value = value[1:].strip()
+    return value
+
+
+# Header and rows
+
+
+def _column_key(header: str) -> str:
+    key = re.sub(r"[\s\-]+", "_", header.replace("\ufeff", "").strip().casefold())
+    return COLUMN_ALIASES.get(key, key)
+
+
+def _read_header(cells: list[str], report: ImportReport) -> dict[int, str]:
+    """``{cell index: column}`` for the known columns; unknown ones become a warning."""
+    columns: dict[int, str] = {}
+    for index, cell in enumerate(cells):
+        key = _column_key(cell)
+        if not key:
+            continue
+        if key not in COLUMNS:
+            report.unknown_columns.append(cell)
+        elif key in columns.values():
+            raise FileRejected(f"The column “{key}” appears more than once in the header.")
+        else:
+            columns[index] = key
+    if "name" not in columns.values():
+        raise FileRejected(
+            "The header row (the first non-blank row) has no “name” column. Expected columns: "
+            + ", ".join(COLUMNS)
+            + "."
+        )
+    if report.unknown_columns:
+        report.warnings.append(
+            "Unknown columns, ignored: " + ", ".join(report.unknown_columns) + "."
+        )
+    return columns
+
+
+def _choice_key(text: str) -> str:
+    return " ".join(text.casefold().replace("_", " ").replace("-", " ").split())
+
+
+KINDS = {
+    **{_choice_key(kind.value): kind for kind in SignatoryKind},
+    **{_choice_key(kind.label): kind for kind in SignatoryKind},
+    "organization": SignatoryKind.ORGANISATION,
+    "org": SignatoryKind.ORGANISATION,
+    "person": SignatoryKind.INDIVIDUAL,
+}
+CATEGORIES = {
+    **{_choice_key(category.value): category for category in Category},
+    **{_choice_key(category.label): category for category in Category},
+}
+CATEGORIES_BY_KIND = {
+    SignatoryKind.INDIVIDUAL: INDIVIDUAL_CATEGORIES,
+    SignatoryKind.ORGANISATION: ORGANISATION_CATEGORIES,
+}
+DISPLAYS = {
+    **{_choice_key(display.value): display for display in Display},
+    **{_choice_key(display.label): display for display in Display},
+    "first": Display.FIRST_NAME,
+    "anon": Display.ANONYMOUS,
+}
+
+# Names people write that are not ISO's English names; ISO's own (current and former)
+# names and codes come from django-countries.
+COUNTRY_ALIASES = {
+    "GB": [
+        "UK",
+        "U.K.",
+        "Great Britain",
+        "Britain",
+        "England",
+        "Scotland",
+        "Wales",
+        "Northern Ireland",
+    ],
+    "US": ["USA", "U.S.A.", "U.S.", "United States", "America"],
+    "AE": ["UAE", "U.A.E."],
+    "CD": ["DRC", "DR Congo", "Congo-Kinshasa"],
+    "CG": ["Republic of the Congo", "Congo-Brazzaville"],
+    "CI": ["Ivory Coast"],
+    "CV": ["Cape Verde"],
+    "IE": ["Republic of Ireland", "Eire"],
+    "KR": ["Republic of Korea"],
+    "MM": ["Burma"],
+    "NL": ["Holland"],
+    "TL": ["East Timor"],
+    "VA": ["Vatican", "Holy See"],
+    "MO": ["Macau"],
+}
+
+
+def _country_key(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = " ".join(text.replace(".", " ").replace(",", " ").split())
+    return text.removeprefix("the ")
+
+
+@cache
+def _country_lookup() -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    with translation.override("en"):
+        for code, name in countries:
+            lookup[_country_key(name)] = code
+            for old_name in countries.shadowed_names.get(code, []):
+                lookup.setdefault(_country_key(str(old_name)), code)
+    for code, aliases in COUNTRY_ALIASES.items():
+        for alias in aliases:
+            lookup[_country_key(alias)] = code
+    for code, (alpha3, _numeric) in countries.alt_codes.items():
+        if code in countries:
+            lookup[alpha3.casefold()] = code
+    for code in countries.countries:
+        lookup[code.casefold()] = code
+    return lookup
+
+
+@lru_cache(maxsize=4096)
+def _country_code(text: str) -> str | None:
+    return _country_lookup().get(_country_key(text))
+
+
+def _parse_row(
+    line: int, cells: list[str], columns: dict[int, str], header_width: int
+) -> ImportRow:
+    values = {
+        column: (cells[index] if index < len(cells) else "") for index, column in columns.items()
+    }
+    row = ImportRow(line=line, values=values)
+    # Cells beyond the header usually mean an unquoted delimiter inside a cell, which
+    # has shifted every value after it into the wrong column.
+    if extra := [cell for cell in cells[header_width:] if cell]:
+        row.errors.append(
+            RowError(
+                line,
+                "(beyond the header)",
+                f"{len(extra)} more cell(s) than the header has columns, starting with "
+                f"“{extra[0][:40]}”. Check the delimiter, or quote cells that contain it.",
+            )
+        )
+
+    def error(column: str, reason: str) -> None:
+        row.errors.append(RowError(line, column, reason))
+
+    def text(column: str) -> str:
+        value = values.get(column, "")
+        limit = TEXT_LIMITS.get(column)
+        if limit and len(value) > limit:
+            error(column, f"too long: {len(value)} characters, at most {limit}.")
+            return ""
+        return value
+
+    parsed = row.parsed
+    name = normalise_name(values.get("name", ""))
+    if not name:
+        error("name", "missing name.")
+    elif len(name) > TEXT_LIMITS["name"]:
+        error("name", f"too long: {len(name)} characters, at most {TEXT_LIMITS['name']}.")
+    else:
+        parsed["name"] = name
+
+    kind = SignatoryKind.INDIVIDUAL
+    if raw := values.get("kind"):
+        kind = KINDS.get(_choice_key(raw))
+        if kind is None:
+            error("kind", f"unknown kind “{raw}”: use individual or organisation.")
+    parsed["kind"] = kind
+
+    category = Category.OTHER
+    if raw := values.get("category"):
+        category = CATEGORIES.get(_choice_key(raw))
+        if category is None:
+            error("category", f"unknown category “{raw}”.")
+        elif kind and category not in CATEGORIES_BY_KIND[kind]:
+            allowed = ", ".join(choice.value for choice in CATEGORIES_BY_KIND[kind])
+            error(
+                "category",
+                f"“{raw}” is not a category for {kind.label.lower()}s; use one of: {allowed}.",
+            )
+    parsed["category"] = category
+
+    country = ""
+    if raw := values.get("country"):
+        country = _country_code(raw)
+        if country is None:
+            error("country", f"unknown country “{raw}”: use an ISO code such as GB or a name.")
+    parsed["country"] = country
+
+    parsed["role"] = text("role")
+    parsed["affiliation"] = text("affiliation")
+    parsed["statement"] = values.get("statement", "")
+
+    website = text("website")
+    if website and not HTTP_URL.match(website):
+        error("website", f"“{website[:60]}” must start with http:// or https://.")
+        website = ""
+    elif website:
+        try:
+            validate_website(website)
+        except ValidationError:
+            error("website", f"invalid web address “{website[:60]}”.")
+            website = ""
+    parsed["website"] = website
+
+    email = text("email").lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            error("email", f"invalid email address “{email[:60]}”.")
+            email = ""
+    parsed["email"] = email
+
+    display = Display.FULL
+    if raw := values.get("display"):
+        display = DISPLAYS.get(_choice_key(raw))
+        if display is None:
+            error(
+                "display", f"unknown display “{raw}”: use full, first_name, initials or anonymous."
+            )
+        elif kind == SignatoryKind.ORGANISATION and display != Display.FULL:
+            error("display", "organisations sign by their full name: use full.")
+    parsed["display"] = display
+
+    signed_on = None
+    if raw := values.get("signed_at"):
+        try:
+            if not ISO_DATE.fullmatch(raw):
+                raise ValueError
+            signed_on = date.fromisoformat(raw)
+        except ValueError:
+            error("signed_at", f"invalid date “{raw}”: use YYYY-MM-DD, e.g. 2024-01-31.")
+    parsed["signed_on"] = signed_on
+
+    if row.errors:
+        row.outcome = Outcome.ERROR
+    return row
+
+
+# Matching against the database and within the file
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# SQLite's lower() folds ASCII letters only.
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _lookup_chunk() -> int:
+    """Strings per ``IN`` list: large, for few table scans, within the database's limit
+    on query parameters (a query may carry two lists)."""
+    limit = connection.features.max_query_params
+    return min(LOOKUP_CHUNK, (limit - 10) // 2) if limit else LOOKUP_CHUNK
+
+
+def _resolve(letter: Letter, rows: list[ImportRow]) -> None:
+    """Set each valid row's outcome: new, match, already signed or duplicate.
+
+    A row is the same signatory as an existing one with its email (any case), or with its
+    name (any case) and country. Candidates come in chunked bulk queries; the final
+    comparison is Python's ``casefold``, which is exact where SQL's ``lower`` is not.
+    """
+    valid = [row for row in rows if not row.errors]
+    emails = {row.parsed["email"] for row in valid if row.parsed["email"]}
+    name_variants = set()
+    for row in valid:
+        name_variants.update(
+            (row.parsed["name"].lower(), row.parsed["name"].translate(ASCII_LOWER))
+        )
+
+    wanted_names = {(row.parsed["name"].casefold(), row.parsed["country"]) for row in valid}
+    signatories = Signatory.objects.order_by().alias(
+        email_key=Lower("email"), name_key=Lower("name")
+    )
+    signed = Exists(Signature.objects.filter(letter=letter, signatory=OuterRef("pk")))
+    fields = ("pk", "name", "email", "country", "kind", "signed")
+    by_email: dict[str, dict[int, Any]] = {}
+    by_name: dict[tuple[str, str], dict[int, Any]] = {}
+    size = _lookup_chunk()
+    for email_chunk, name_chunk in zip_longest(
+        _chunks(sorted(emails), size), _chunks(sorted(name_variants), size), fillvalue=[]
+    ):
+        # Neither column has an index, so one query per chunk looks for both.
+        found = signatories.filter(
+            Q(email_key__in=email_chunk) | Q(name_key__in=name_chunk)
+        ).annotate(signed=signed)
+        for match in found.values_list(*fields, named=True):
+            if match.email.lower() in emails:
+                by_email.setdefault(match.email.lower(), {})[match.pk] = match
+            if (name_key := (match.name.casefold(), match.country)) in wanted_names:
+                by_name.setdefault(name_key, {})[match.pk] = match
+
+    def best(candidates: dict[int, Any]):
+        # The one that already signed this letter, if any; else the oldest.
+        return min(candidates.values(), key=lambda match: (not match.signed, match.pk))
+
+    seen_emails: dict[str, int] = {}
+    seen_names: dict[tuple[str, str], int] = {}
+    seen_signatories: dict[int, int] = {}
+    for row in valid:
+        email, display = row.parsed["email"], row.parsed["display"]
+        name_key = (row.parsed["name"].casefold(), row.parsed["country"])
+        earlier = (seen_emails.get(email) if email else None) or seen_names.get(name_key)
+        existing = None
+        if email and email in by_email:
+            existing = best(by_email[email])
+        elif name_key in by_name:
+            existing = best(by_name[name_key])
+        if existing and earlier is None:
+            earlier = seen_signatories.get(existing.pk)
+
+        if earlier is not None:
+            row.outcome, row.duplicate_of = Outcome.DUPLICATE, earlier
+        elif existing is None:
+            row.outcome = Outcome.NEW
+        elif existing.kind == SignatoryKind.ORGANISATION and display != Display.FULL:
+            row.errors.append(
+                RowError(
+                    row.line,
+                    "display",
+                    f"matches the organisation “{existing.name}”, and organisations sign by "
+                    "their full name: use full.",
+                )
+            )
+            row.outcome = Outcome.ERROR
+            continue
+        else:
+            row.signatory_id = existing.pk
+            row.outcome = Outcome.ALREADY_SIGNED if existing.signed else Outcome.MATCH
+
+        if email:
+            seen_emails.setdefault(email, row.line)
+        seen_names.setdefault(name_key, row.line)
+        if existing:
+            seen_signatories.setdefault(existing.pk, row.line)
+
+
+# Writing
+
+
+def unique_slugs(names: list[str]) -> list[str]:
+    """Free slugs for ``names``, in order: ``barnardos``, ``barnardos-2``… avoiding the
+    slugs in the database and each other, found with a few bulk queries: one ``IN``
+    query checks every proposed slug, and only bases already taken fetch their
+    ``base-N`` family."""
+    bases = [(slugify(name) or "signatory")[:200] for name in names]
+    taken: set[str] = set()
+    checked: set[str] = set()
+    expanded: set[str] = set()
+    while True:
+        slugs = _allocate(bases, taken)
+        unchecked = sorted(set(slugs) - checked)
+        found = set()
+        for chunk in _chunks(unchecked, _lookup_chunk()):
+            found.update(Signatory.objects.filter(slug__in=chunk).values_list("slug", flat=True))
+        checked.update(unchecked)
+        if not found:
+            return slugs
+        taken |= found
+        clashing = {base for base, slug in zip(bases, slugs, strict=True) if slug in found}
+        for chunk in _chunks(sorted(clashing - expanded), SLUG_PREFIX_CHUNK):
+            prefixes = Q.create(
+                [("slug__startswith", f"{base}-") for base in chunk], connector=Q.OR
+            )
+            family = set(Signatory.objects.filter(prefixes).values_list("slug", flat=True))
+            taken |= family
+            checked |= family
+        expanded |= clashing
+
+
+def _allocate(bases: list[str], taken: set[str]) -> list[str]:
+    used: set[str] = set()
+    last_suffix: dict[str, int] = {}
+    slugs = []
+    for base in bases:
+        slug = base
+        if slug in taken or slug in used:
+            n = last_suffix.get(base, 1)
+            while slug in taken or slug in used:
+                n += 1
+                slug = f"{base}-{n}"
+            last_suffix[base] = n
+        used.add(slug)
+        slugs.append(slug)
+    return slugs
+
+
+@transaction.atomic
+def _write(letter: Letter, rows: list[ImportRow], *, publish: bool) -> None:
+    new_rows = [row for row in rows if row.outcome == Outcome.NEW]
+    slugs = unique_slugs([row.parsed["name"] for row in new_rows])
+    created = Signatory.objects.bulk_create(
+        [
+            Signatory(
+                slug=slug,
+                **{
+                    key: row.parsed[key]
+                    for key in (
+                        "name",
+                        "kind",
+                        "category",
+                        "country",
+                        "role",
+                        "affiliation",
+                        "website",
+                        "email",
+                    )
+                },
+            )
+            for row, slug in zip(new_rows, slugs, strict=True)
+        ],
+        batch_size=INSERT_BATCH,
+    )
+    for row, signatory in zip(new_rows, created, strict=True):
+        row.signatory_id = signatory.pk
+
+    status = Signature.Status.PUBLISHED if publish else Signature.Status.PENDING
+    Signature.objects.bulk_create(
+        [
+            Signature(
+                letter=letter,
+                signatory_id=row.signatory_id,
+                display=row.parsed["display"],
+                statement=row.parsed["statement"],
+                signed_on=row.parsed["signed_on"],
+                status=status,
+                source=Signature.Source.IMPORT,
+            )
+            for row in rows
+            if row.outcome in (Outcome.NEW, Outcome.MATCH)
+        ],
+        batch_size=INSERT_BATCH,
+    )

@@ -1,0 +1,70 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from letters.models import Letter
+from signatories.importers import import_signatures
+
+
+class Command(BaseCommand):
+    help = (
+        "Import signatories from a CSV or XLSX file as signatures on a letter. All or "
+        "nothing: when any row is invalid, every error is listed and nothing is written."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("letter", help="The letter's slug.")
+        parser.add_argument("file", help="A CSV or XLSX file with a “name” column.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and report, but write nothing."
+        )
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="Publish the new signatures at once instead of leaving them pending review.",
+        )
+
+    def handle(self, *args, letter, file, dry_run, publish, **options):
+        try:
+            letter_obj = Letter.objects.get(slug=letter)
+        except Letter.DoesNotExist:
+            raise CommandError(f"No letter with the slug “{letter}”.") from None
+        path = Path(file)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
+
+        report = import_signatures(
+            letter=letter_obj, data=data, filename=path.name, dry_run=dry_run, publish=publish
+        )
+        for warning in report.warnings:
+            self.stderr.write(f"Warning: {warning}")
+        for message in report.file_errors:
+            self.stderr.write(f"{path.name}: {message}")
+        for error in report.errors:
+            self.stderr.write(str(error))
+
+        if report.rows:
+            self.stdout.write(
+                f"{path.name}: {len(report.rows)} rows read as {report.source_format}. "
+                f"Created: {report.created}, matched: {report.matched}, "
+                f"skipped: {report.skipped} ({report.already_signed} already signed, "
+                f"{report.duplicates} duplicates in the file), errors: {report.error_rows}."
+            )
+        if not report.ok:
+            count = len(report.file_errors) + len(report.errors)
+            raise CommandError(
+                f"Import into “{letter_obj.slug}” refused ({count} error"
+                f"{'' if count == 1 else 's'}, listed above). Nothing was written."
+            )
+        if dry_run:
+            self.stdout.write("Dry run: nothing was written.")
+        else:
+            status = "published" if publish else "pending review"
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Imported into “{letter_obj.slug}”: "
+                    f"{report.created + report.matched} new signatures, {status}."
+                )
+            )

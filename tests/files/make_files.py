@@ -1,0 +1,76 @@
+"""Writes the test files that a text editor cannot: other encodings, XLSX and binaries.
+
+Run from anywhere with the project's virtualenv: ``.venv/bin/python tests/files/make_files.py``.
+The files are checked in; this script documents how they were made.
+"""
+
+import random
+import struct
+import zlib
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+
+HERE = Path(__file__).resolve().parent
+
+
+def windows_1252_csv() -> None:
+    """As Excel on Windows saves "CSV (Comma delimited)": Windows-1252, CRLF."""
+    rows = [
+        "name,kind,country,statement",
+        "Zoë’s Straße Initiative,organisation,Germany,Wir unterstützen den Brief – ganz.",
+        "Café Élan Collective,organisation,France,« Nous signons. »",
+    ]
+    (HERE / "windows1252.csv").write_bytes("\r\n".join(rows).encode("cp1252") + b"\r\n")
+
+
+def utf16_text() -> None:
+    """As Excel saves "Unicode Text": UTF-16 little-endian with BOM, tab-separated."""
+    rows = ["name\tcountry", "Łukasz Przykładowy\tPoland", "Ioana Exemplu\tRomania"]
+    (HERE / "utf16.txt").write_bytes(
+        "\r\n".join(rows).encode("utf-16") + "\r\n".encode("utf-16-le")
+    )
+
+
+def workbook() -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Signatories"
+    sheet.append(["Name", "Kind", "Category", "Country", "Role", "Signed_at", "Display"])
+    sheet.append(
+        ["Spreadsheet Org", "organisation", "NGO", "Germany", None, datetime(2024, 5, 6), None]
+    )
+    sheet.append(["Sheet Person", "individual", "advocate", "gb", 42, None, "initials"])
+    sheet.append([])
+    sheet.append(["  Third   Row Org ", "org", "company", "Japan", None, None, "full"])
+    # A second sheet that must be ignored.
+    book.create_sheet("Notes").append(["name", "Not A Signatory"])
+    book.save(HERE / "signatories.xlsx")
+
+
+def png() -> None:
+    """A real 1×1 PNG image: what a user uploads by mistake."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    image = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels)
+    (HERE / "image.png").write_bytes(image + chunk(b"IEND", b""))
+
+
+def random_bytes() -> None:
+    data = bytearray(random.Random(3).randbytes(4096))
+    data[100] = 0
+    (HERE / "random.bin").write_bytes(bytes(data))
+
+
+if __name__ == "__main__":
+    windows_1252_csv()
+    utf16_text()
+    workbook()
+    png()
+    random_bytes()
