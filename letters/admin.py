@@ -4,7 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from letters.models import Addressee, Letter, LetterSource, Recipient, ResponseEvent
 from letters.responses import refresh_response
-from signatories.admin import SignatureInline, letter_signatures_link
+from signatories.admin import LetterImportMixin, SignatureInline, letter_signatures_link
 from signatories.models import Signature, public_signature_count
 
 
@@ -40,7 +40,7 @@ class LetterSourceInline(admin.TabularInline):
 
 
 @admin.register(Letter)
-class LetterAdmin(SimpleHistoryAdmin):
+class LetterAdmin(LetterImportMixin, SimpleHistoryAdmin):
     list_display = [
         "title",
         "status",

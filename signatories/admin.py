@@ -1,8 +1,11 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -14,11 +17,103 @@ from signatories.exports import (
     private_rows,
     record_private_export,
 )
-from signatories.forms import RejectForm, SignatoryForm, SignatureForm
-from signatories.models import PrivateExport, Signatory, Signature, public_signature_count
+from signatories.forms import ImportUploadForm, RejectForm, SignatoryForm, SignatureForm
+from signatories.importers import FileRejected, confirm_import, preview_import, template_csv
+from signatories.models import (
+    PrivateExport,
+    Signatory,
+    Signature,
+    SignatureImport,
+    public_signature_count,
+)
 from signatories.vetting import reject_signatures, set_status, verify_signatures
 
 INLINE_SIGNATURES_SHOWN = 30
+PREVIEW_ROWS_SHOWN = 300
+
+
+class LetterImportMixin:
+    """Adds "Import signatories" to the letter admin: upload → preview (dry run) → confirm.
+
+    The previewed file is kept on a ``SignatureImport`` row, so confirming imports exactly
+    what was shown, on any app server, and a second confirmation is refused.
+    """
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "<path:object_id>/import/",
+                self.admin_site.admin_view(self.import_view),
+                name=f"{opts.app_label}_{opts.model_name}_import",
+            ),
+            path(
+                "import-template.csv",
+                self.admin_site.admin_view(self.import_template_view),
+                name=f"{opts.app_label}_{opts.model_name}_import_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_template_view(self, request):
+        response = HttpResponse(template_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="signatories-template.csv"'
+        return response
+
+    def import_view(self, request, object_id):
+        letter = self.get_object(request, object_id)
+        if letter is None:
+            raise Http404("No such letter.")
+        if not request.user.has_perm("signatories.import_signatures"):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": letter,
+            "title": f"Import signatories into “{letter}”",
+            "preview_rows_shown": PREVIEW_ROWS_SHOWN,
+        }
+        if request.method == "POST" and "confirm" in request.POST:
+            record = get_object_or_404(
+                SignatureImport, pk=request.POST["confirm"], letter=letter, user=request.user
+            )
+            try:
+                report = confirm_import(record=record)
+            except FileRejected as rejected:
+                self.message_user(request, str(rejected), messages.ERROR)
+                return redirect(request.path)
+            if report.written:
+                self.message_user(
+                    request,
+                    f"Imported {record.file_name}: {report.created} new signatories, "
+                    f"{report.matched} existing ones signed, {report.skipped} skipped.",
+                    messages.SUCCESS,
+                )
+                return redirect(
+                    reverse("admin:signatories_signature_changelist")
+                    + f"?letter__id__exact={letter.pk}&source__exact=import"
+                )
+            context.update(report=report, record=record)
+            return TemplateResponse(request, "admin/letters/letter/import.html", context)
+        form = ImportUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            report, record = preview_import(
+                letter=letter,
+                data=upload.read(),
+                filename=upload.name,
+                user=request.user,
+                publish=form.cleaned_data["publish"],
+            )
+            context.update(report=report, record=record, rows=_preview_rows(report))
+        context["form"] = form
+        return TemplateResponse(request, "admin/letters/letter/import.html", context)
+
+
+def _preview_rows(report):
+    """Rows with errors first, then the others, up to ``PREVIEW_ROWS_SHOWN``."""
+    ordered = sorted(report.rows, key=lambda row: (not row.errors, row.line))
+    return ordered[:PREVIEW_ROWS_SHOWN]
 
 
 class RecentSignaturesFormSet(BaseInlineFormSet):
@@ -235,7 +330,14 @@ def letter_signatures_link(letter) -> str:
     summary = ", ".join(
         f"{counts.get(status, 0)} {label.lower()}" for status, label in Signature.Status.choices
     )
-    return format_html('<a href="{}">All signatures of this letter</a> ({})', url, summary)
+    import_url = reverse("admin:letters_letter_import", args=[letter.pk])
+    return format_html(
+        '<a href="{}">All signatures of this letter</a> ({}) · '
+        '<a href="{}">Import signatories from a file</a>',
+        url,
+        summary,
+        import_url,
+    )
 
 
 @admin.register(PrivateExport)
@@ -245,6 +347,36 @@ class PrivateExportAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "row_count", "letters", "filename"]
     list_select_related = ["user"]
     list_filter = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SignatureImport)
+class SignatureImportAdmin(admin.ModelAdmin):
+    """Read-only log: one entry per import, with its file name and counts."""
+
+    list_display = [
+        "created_at",
+        "letter",
+        "file_name",
+        "user",
+        "status",
+        "rows",
+        "created",
+        "matched",
+        "skipped",
+        "errors",
+    ]
+    list_filter = ["status", "letter"]
+    list_select_related = ["letter", "user"]
+    exclude = ["content"]
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.text import slugify
 
+from signatories.importers import MAX_FILE_BYTES
 from signatories.models import (
     INDIVIDUAL_CATEGORIES,
     ORGANISATION_CATEGORIES,
@@ -102,3 +103,22 @@ class RejectForm(forms.Form):
         if not reason:
             raise forms.ValidationError("Give a reason for the rejection.")
         return reason
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="CSV (comma, semicolon or tab separated, any common encoding) or XLSX.",
+    )
+    publish = forms.BooleanField(
+        required=False,
+        help_text="Publish the new signatures at once. Leave unticked to vet them first.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
+                f"{MAX_FILE_BYTES // 1_048_576} MB. Split it, or use the import_signatures command."
+            )
+        return upload

@@ -25,7 +25,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django_countries import countries
 
@@ -39,6 +39,7 @@ from signatories.models import (
     Signatory,
     SignatoryKind,
     Signature,
+    SignatureImport,
     normalise_name,
 )
 
@@ -844,3 +845,78 @@ def _write(letter: Letter, rows: list[ImportRow], *, publish: bool) -> None:
         ],
         batch_size=INSERT_BATCH,
     )
+
+
+# Recording imports (one entry per import, for the audit trail)
+
+
+def _store_counts(record: SignatureImport, report: ImportReport) -> None:
+    record.rows = len(report.rows)
+    record.created = report.created
+    record.matched = report.matched
+    record.skipped = report.skipped
+    record.errors = len(report.errors) + len(report.file_errors)
+
+
+def preview_import(
+    *, letter: Letter, data: bytes, filename: str, user, publish: bool
+) -> tuple[ImportReport, SignatureImport]:
+    """A dry run whose file is kept, so that staff can confirm exactly what they saw."""
+    report = import_signatures(
+        letter=letter, data=data, filename=filename, dry_run=True, publish=publish
+    )
+    record = SignatureImport(
+        letter=letter,
+        user=user,
+        file_name=filename[:255],
+        file_size=len(data),
+        publish=publish,
+        status=SignatureImport.Status.PREVIEWED if report.ok else SignatureImport.Status.REFUSED,
+        content=data if report.ok else b"",
+    )
+    _store_counts(record, report)
+    record.save()
+    return report, record
+
+
+@transaction.atomic
+def confirm_import(*, record: SignatureImport) -> ImportReport:
+    """Import a previewed file. Refuses one already imported (a double click, a replay)."""
+    record = SignatureImport.objects.select_for_update().get(pk=record.pk)
+    if record.status != SignatureImport.Status.PREVIEWED:
+        raise FileRejected("This import was already confirmed or refused; upload the file again.")
+    report = import_signatures(
+        letter=record.letter,
+        data=bytes(record.content),
+        filename=record.file_name,
+        dry_run=False,
+        publish=record.publish,
+    )
+    _store_counts(record, report)
+    record.status = (
+        SignatureImport.Status.IMPORTED if report.written else SignatureImport.Status.REFUSED
+    )
+    record.imported_at = timezone.now() if report.written else None
+    record.content = b""
+    record.save()
+    return report
+
+
+def record_import(
+    *, letter: Letter, report: ImportReport, file_size: int, user=None
+) -> SignatureImport:
+    """Log an import run outside the admin (the management command)."""
+    record = SignatureImport(
+        letter=letter,
+        user=user,
+        file_name=report.filename[:255],
+        file_size=file_size,
+        publish=report.publish,
+        status=SignatureImport.Status.IMPORTED
+        if report.written
+        else SignatureImport.Status.REFUSED,
+        imported_at=timezone.now() if report.written else None,
+    )
+    _store_counts(record, report)
+    record.save()
+    return record

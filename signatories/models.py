@@ -434,3 +434,42 @@ class PrivateExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.row_count} rows)"
+
+
+class SignatureImport(models.Model):
+    """One import of a file into a letter: who, when, which file, what it did. The file is
+    kept only between preview and confirmation, then dropped (it holds private emails)."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed, awaiting confirmation"
+        IMPORTED = "imported", "Imported"
+        REFUSED = "refused", "Refused: the file had errors"
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="imports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    file_size = models.PositiveIntegerField()
+    content = models.BinaryField(blank=True, default=b"", editable=False)
+    publish = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0, help_text="New signatories.")
+    matched = models.PositiveIntegerField(default=0, help_text="Existing signatories.")
+    skipped = models.PositiveIntegerField(default=0, help_text="Already signed or duplicates.")
+    errors = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["previewed", "imported", "refused"]),
+                name="signature_import_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} → {self.letter}"

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from letters.models import Letter
-from signatories.importers import import_signatures
+from signatories.importers import import_signatures, record_import
 
 
 class Command(BaseCommand):
@@ -38,6 +38,8 @@ class Command(BaseCommand):
         report = import_signatures(
             letter=letter_obj, data=data, filename=path.name, dry_run=dry_run, publish=publish
         )
+        if not dry_run:
+            record_import(letter=letter_obj, report=report, file_size=len(data))
         for warning in report.warnings:
             self.stderr.write(f"Warning: {warning}")
         for message in report.file_errors:
