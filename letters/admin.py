@@ -1,11 +1,16 @@
 from django.contrib import admin
-from django.db.models import Count, F, Q
+from django.db.models import Count, F
 from simple_history.admin import SimpleHistoryAdmin
 
 from letters.models import Addressee, Letter, LetterSource, Recipient, ResponseEvent
 from letters.responses import refresh_response
-from signatories.admin import LetterImportMixin, SignatureInline, letter_signatures_link
-from signatories.models import Signature, public_signature_count
+from signatories.admin import (
+    ChangelistCountsMixin,
+    LetterImportMixin,
+    SignatureInline,
+    letter_signatures_link,
+)
+from signatories.models import Signature, count_signatures
 
 
 class AddresseeInline(admin.StackedInline):
@@ -40,7 +45,7 @@ class LetterSourceInline(admin.TabularInline):
 
 
 @admin.register(Letter)
-class LetterAdmin(LetterImportMixin, SimpleHistoryAdmin):
+class LetterAdmin(LetterImportMixin, ChangelistCountsMixin, SimpleHistoryAdmin):
     list_display = [
         "title",
         "status",
@@ -50,8 +55,8 @@ class LetterAdmin(LetterImportMixin, SimpleHistoryAdmin):
     ]
     list_filter = ["status", "addressees__recipient"]
     search_fields = ["title", "summary", "organiser"]
-    # Meta.ordering is dropped once get_queryset() annotates a Count (GROUP BY), and the
-    # autocomplete pages through that queryset: unordered, its pages may repeat or skip rows.
+    # A stable order (pk breaks ties) for the list and the autocomplete, which pages
+    # through it; a GROUP BY for the list's counts would otherwise drop Meta.ordering.
     ordering = [F("published_on").desc(nulls_last=True), "-created_at", "-pk"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["signatures_link", "created_at", "updated_at"]
@@ -83,15 +88,11 @@ class LetterAdmin(LetterImportMixin, SimpleHistoryAdmin):
         ("Private", {"fields": ["staff_notes", "created_at", "updated_at"]}),
     ]
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _published=public_signature_count(),
-                _pending=Count("signatures", filter=Q(signatures__status=Signature.Status.PENDING)),
-            )
-        )
+    def changelist_annotations(self):
+        return {
+            "_published": count_signatures("letter", status=Signature.Status.PUBLISHED),
+            "_pending": count_signatures("letter", status=Signature.Status.PENDING),
+        }
 
     @admin.display(description="Published signatures", ordering="_published")
     def published_signatures(self, obj):
@@ -115,17 +116,17 @@ class LetterAdmin(LetterImportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Recipient)
-class RecipientAdmin(SimpleHistoryAdmin):
+class RecipientAdmin(ChangelistCountsMixin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "country", "letters"]
     list_filter = ["kind"]
     search_fields = ["name"]
-    # Meta.ordering is dropped once get_queryset() annotates a Count (GROUP BY), and the
-    # autocomplete pages through that queryset: unordered, its pages may repeat or skip rows.
+    # A stable order (pk breaks ties) for the list and the autocomplete, which pages
+    # through it; a GROUP BY for the list's counts would otherwise drop Meta.ordering.
     ordering = ["name", "pk"]
     prepopulated_fields = {"slug": ["name"]}
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_letters=Count("addressees"))
+    def changelist_annotations(self):
+        return {"_letters": Count("addressees")}
 
     @admin.display(description="Letters", ordering="_letters")
     def letters(self, obj):
