@@ -66,7 +66,7 @@ class CappedCountPaginator(Paginator):
         return self.count >= self.CAP
 
 
-PREVIEW_ROWS_SHOWN = 300
+PREVIEW_ROWS_SHOWN = 5000
 
 
 class LetterImportMixin:
