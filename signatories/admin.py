@@ -21,7 +21,14 @@ from signatories.exports import (
     record_private_export,
 )
 from signatories.forms import ImportUploadForm, RejectForm, SignatoryForm, SignatureForm
-from signatories.importers import FileRejected, confirm_import, preview_import, template_csv
+from signatories.importers import (
+    FileRejected,
+    Outcome,
+    confirm_import,
+    import_signatures,
+    preview_import,
+    template_csv,
+)
 from signatories.models import (
     PrivateExport,
     Signatory,
@@ -80,6 +87,11 @@ class LetterImportMixin:
         opts = self.model._meta
         return [
             path(
+                "<path:object_id>/import/<int:import_id>/preview.csv",
+                self.admin_site.admin_view(self.import_preview_csv_view),
+                name=f"{opts.app_label}_{opts.model_name}_import_preview",
+            ),
+            path(
                 "<path:object_id>/import/",
                 self.admin_site.admin_view(self.import_view),
                 name=f"{opts.app_label}_{opts.model_name}_import",
@@ -96,6 +108,38 @@ class LetterImportMixin:
         response = HttpResponse(template_csv(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="signatories-template.csv"'
         return response
+
+    def import_preview_csv_view(self, request, object_id, import_id):
+        """Every row of a previewed file with its outcome and reasons, as CSV."""
+        letter = self.get_object(request, object_id)
+        if letter is None:
+            raise Http404("No such letter.")
+        if not request.user.has_perm("signatories.import_signatures"):
+            raise PermissionDenied
+        record = get_object_or_404(
+            SignatureImport,
+            pk=import_id,
+            letter=letter,
+            user=request.user,
+            status=SignatureImport.Status.PREVIEWED,
+        )
+        report = import_signatures(
+            letter=letter, data=bytes(record.content), filename=record.file_name, dry_run=True
+        )
+        rows = (
+            [
+                row.line,
+                row.values.get("name", ""),
+                row.values.get("country", ""),
+                Outcome(row.outcome).label if not row.errors else "Error",
+                "; ".join(f"{e.column}: {e.reason}" for e in row.errors),
+            ]
+            for row in report.rows
+        )
+        return csv_response(
+            csv_lines(["line", "name", "country", "outcome", "reason"], rows),
+            filename=f"preview-{record.pk}-{record.file_name}.csv",
+        )
 
     def import_view(self, request, object_id):
         letter = self.get_object(request, object_id)

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from signatories.importers import MAX_FILE_BYTES
+from signatories.importers import MAX_FILE_BYTES, import_signatures
 from signatories.models import Signatory, Signature, SignatureImport
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +185,22 @@ def test_import_log_is_read_only_in_the_admin(admin_client, letter):
     assert admin_client.get(reverse("admin:signatories_signatureimport_add")).status_code == 403
     change = admin_client.get(reverse("admin:signatories_signatureimport_change", args=[record.pk]))
     assert 'name="file_name"' not in change.content.decode()
+
+
+def test_whole_preview_downloads_as_csv_with_every_row_and_outcome(admin_client, letter):
+    page = upload(admin_client, letter, "good.csv")
+    record = SignatureImport.objects.get()
+    url = reverse("admin:letters_letter_import_preview", args=[letter.pk, record.pk])
+    assert url in page.content.decode()
+
+    response = admin_client.get(url)
+
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    report = import_signatures(
+        letter=letter, data=(FILES / "good.csv").read_bytes(), filename="good.csv", dry_run=True
+    )
+    assert [int(row["line"]) for row in rows] == [row.line for row in report.rows]
+    assert rows[0]["name"] == "Harbour Street Charity"
+    assert {row["outcome"] for row in rows} == {"New signatory"}
+    assert Signature.objects.count() == 0
