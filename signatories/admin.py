@@ -20,7 +20,13 @@ from signatories.exports import (
     private_rows,
     record_private_export,
 )
-from signatories.forms import ImportUploadForm, RejectForm, SignatoryForm, SignatureForm
+from signatories.forms import (
+    ImportUploadForm,
+    LetterSignatureForm,
+    RejectForm,
+    SignatoryForm,
+    SignatureForm,
+)
 from signatories.importers import (
     FileRejected,
     Outcome,
@@ -211,7 +217,7 @@ class RecentSignaturesFormSet(BaseInlineFormSet):
 
 class SignatureInline(admin.TabularInline):
     model = Signature
-    form = SignatureForm
+    form = LetterSignatureForm
     formset = RecentSignaturesFormSet
     extra = 1
     autocomplete_fields = ["signatory"]

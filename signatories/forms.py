@@ -91,6 +91,21 @@ class SignatureForm(forms.ModelForm):
         return cleaned
 
 
+class LetterSignatureForm(SignatureForm):
+    """A row of the letter's signature inline. An existing row shows its signatory as
+    fixed text from the row already loaded, instead of an autocomplete that would look
+    the signatory up again: no query per row. New rows keep the autocomplete."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "signatory" in self.fields:
+            field = self.fields["signatory"]
+            field.disabled = True
+            field.widget = forms.Select(
+                choices=[(self.instance.signatory_id, str(self.instance.signatory))]
+            )
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),

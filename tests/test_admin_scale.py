@@ -102,3 +102,15 @@ def test_signatory_search_has_trigram_indexes_on_postgresql():
             names = {row[0] for row in cursor.fetchall()}
             assert "signatory_name_idx" in names
             assert "signatory_name_trgm_idx" not in names
+
+
+def test_letter_change_page_runs_no_query_per_inline_row(admin_client, letter):
+    url = f"/admin/letters/letter/{letter.pk}/change/"
+    make_many_signatures(letter, 2)
+    admin_client.get(url)  # the first request also fills per-process caches
+    two_rows = len(queries_for(admin_client, url))
+
+    make_many_signatures(letter, INLINE_SIGNATURES_SHOWN)
+    full_inline = len(queries_for(admin_client, url))
+
+    assert full_inline == two_rows
