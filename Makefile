@@ -31,7 +31,12 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
-run: install
+# Local development settings for every manage.py command in this checkout (git-ignored).
+.env:
+	@echo "DJANGO_DEBUG=1" > $@
+	@echo "Wrote .env (DJANGO_DEBUG=1) for local development."
+
+run: install .env
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py load_demo
 	$(DEV_ENV) $(BIN)/python manage.py create_dev_admin

@@ -1,8 +1,10 @@
 """Undersigned settings: one module, read from the environment.
 
-Development: ``DJANGO_DEBUG=1`` (``make run`` sets it) gives a throwaway secret key and a
-SQLite file beside ``manage.py``. Production: ``DJANGO_DEBUG`` unset, and the settings
-refuse to load without ``DJANGO_SECRET_KEY``.
+Development: ``DJANGO_DEBUG=1`` gives a throwaway secret key and a SQLite file beside
+``manage.py``; ``make run`` writes it to a git-ignored ``.env`` so that every
+``manage.py`` command in a checkout runs the same way. Variables set in the environment
+win over ``.env``; ``DJANGO_ENV_FILE`` names another file. Production: no ``.env``,
+``DJANGO_DEBUG`` unset, and the settings refuse to load without ``DJANGO_SECRET_KEY``.
 """
 
 import os
@@ -10,8 +12,11 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+load_dotenv(os.environ.get("DJANGO_ENV_FILE") or BASE_DIR / ".env", override=False)
 
 
 def env_bool(name: str, default: bool = False) -> bool:

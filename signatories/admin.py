@@ -115,13 +115,17 @@ class LetterImportMixin:
         response["Content-Disposition"] = 'attachment; filename="signatories-template.csv"'
         return response
 
-    def import_preview_csv_view(self, request, object_id, import_id):
-        """Every row of a previewed file with its outcome and reasons, as CSV."""
+    def _letter_to_import_into(self, request, object_id):
         letter = self.get_object(request, object_id)
         if letter is None:
             raise Http404("No such letter.")
         if not request.user.has_perm("signatories.import_signatures"):
             raise PermissionDenied
+        return letter
+
+    def import_preview_csv_view(self, request, object_id, import_id):
+        """Every row of a previewed file with its outcome and reasons, as CSV."""
+        letter = self._letter_to_import_into(request, object_id)
         record = get_object_or_404(
             SignatureImport,
             pk=import_id,
@@ -148,11 +152,7 @@ class LetterImportMixin:
         )
 
     def import_view(self, request, object_id):
-        letter = self.get_object(request, object_id)
-        if letter is None:
-            raise Http404("No such letter.")
-        if not request.user.has_perm("signatories.import_signatures"):
-            raise PermissionDenied
+        letter = self._letter_to_import_into(request, object_id)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -432,13 +432,8 @@ def letter_signatures_link(letter) -> str:
     )
 
 
-@admin.register(PrivateExport)
-class PrivateExportAdmin(admin.ModelAdmin):
-    """Read-only log of exports with private fields."""
-
-    list_display = ["created_at", "user", "row_count", "letters", "filename"]
-    list_select_related = ["user"]
-    list_filter = ["user"]
+class ReadOnlyLogAdmin(admin.ModelAdmin):
+    """An audit log: staff may read it, nobody may add, edit or delete entries."""
 
     def has_add_permission(self, request):
         return False
@@ -450,8 +445,17 @@ class PrivateExportAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(PrivateExport)
+class PrivateExportAdmin(ReadOnlyLogAdmin):
+    """Read-only log of exports with private fields."""
+
+    list_display = ["created_at", "user", "row_count", "letters", "filename"]
+    list_select_related = ["user"]
+    list_filter = ["user"]
+
+
 @admin.register(SignatureImport)
-class SignatureImportAdmin(admin.ModelAdmin):
+class SignatureImportAdmin(ReadOnlyLogAdmin):
     """Read-only log: one entry per import, with its file name and counts."""
 
     list_display = [
@@ -469,12 +473,3 @@ class SignatureImportAdmin(admin.ModelAdmin):
     list_filter = ["status", "letter"]
     list_select_related = ["letter", "user"]
     exclude = ["content"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

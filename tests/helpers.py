@@ -48,3 +48,20 @@ def table_rows(response, css_class: str = "signatories") -> list[list[str]]:
     parser = _TableRows(css_class)
     parser.feed(response.content.decode())
     return parser.rows
+
+
+def letter_admin_form(letter, **changes) -> dict:
+    """The letter's admin change form as posted back unchanged, with ``changes`` applied
+    and empty inlines."""
+    data = {
+        "title": letter.title,
+        "slug": letter.slug,
+        "status": letter.status,
+        "summary": letter.summary,
+        "body": letter.body,
+        "language": letter.language,
+        "published_on_precision": letter.published_on_precision,
+    }
+    for prefix in ("addressees", "sources", "signatures"):
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    return data | changes

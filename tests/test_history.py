@@ -7,23 +7,9 @@ from django.urls import reverse
 from letters.models import Addressee
 from signatories.models import Signature
 from tests.factories import make_addressee, make_signature
+from tests.helpers import letter_admin_form
 
 pytestmark = pytest.mark.django_db
-
-
-def letter_form_data(letter, **changes) -> dict:
-    data = {
-        "title": letter.title,
-        "slug": letter.slug,
-        "status": letter.status,
-        "summary": letter.summary,
-        "body": letter.body,
-        "language": letter.language,
-        "published_on_precision": letter.published_on_precision,
-    }
-    for prefix in ("addressees", "sources", "signatures"):
-        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
-    return data | changes
 
 
 def test_editing_a_letter_in_the_admin_records_who_changed_which_field(
@@ -31,7 +17,7 @@ def test_editing_a_letter_in_the_admin_records_who_changed_which_field(
 ):
     response = admin_client.post(
         reverse("admin:letters_letter_change", args=[letter.pk]),
-        letter_form_data(letter, title="A corrected title"),
+        letter_admin_form(letter, title="A corrected title"),
     )
     assert response.status_code == 302
 
@@ -46,7 +32,7 @@ def test_editing_a_letter_in_the_admin_records_who_changed_which_field(
 def test_letter_history_page_shows_the_change_and_its_author(admin_client, admin_user, letter):
     admin_client.post(
         reverse("admin:letters_letter_change", args=[letter.pk]),
-        letter_form_data(letter, title="A corrected title"),
+        letter_admin_form(letter, title="A corrected title"),
     )
 
     response = admin_client.get(reverse("admin:letters_letter_history", args=[letter.pk]))

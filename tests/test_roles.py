@@ -8,6 +8,7 @@ from django.urls import reverse
 from letters.models import Letter
 from signatories.models import PrivateExport, Signature
 from tests.factories import make_signature
+from tests.helpers import letter_admin_form
 
 pytestmark = pytest.mark.django_db
 
@@ -18,21 +19,6 @@ def staff_in(group_name: str, *extra_perms: str) -> User:
     for codename in extra_perms:
         user.user_permissions.add(Permission.objects.get(codename=codename))
     return user
-
-
-def letter_post(letter, **changes):
-    data = {
-        "title": letter.title,
-        "slug": letter.slug,
-        "status": letter.status,
-        "summary": letter.summary,
-        "body": letter.body,
-        "language": letter.language,
-        "published_on_precision": letter.published_on_precision,
-    }
-    for prefix in ("addressees", "sources", "signatures"):
-        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
-    return data | changes
 
 
 @pytest.mark.parametrize(
@@ -72,7 +58,7 @@ def test_viewer_can_read_a_letter_in_the_admin_but_not_change_it(client, letter)
     url = reverse("admin:letters_letter_change", args=[letter.pk])
 
     assert client.get(url).status_code == 200
-    assert client.post(url, letter_post(letter, title="Changed")).status_code == 403
+    assert client.post(url, letter_admin_form(letter, title="Changed")).status_code == 403
     assert Letter.objects.get(pk=letter.pk).title == letter.title
 
 
@@ -81,7 +67,7 @@ def test_editor_can_change_a_letter(client, letter):
 
     response = client.post(
         reverse("admin:letters_letter_change", args=[letter.pk]),
-        letter_post(letter, title="Changed by an editor"),
+        letter_admin_form(letter, title="Changed by an editor"),
     )
 
     assert response.status_code == 302

@@ -28,12 +28,15 @@ CONTROLLED = (
     "DATABASE_URL",
     "DJANGO_ALLOWED_HOSTS",
     "REDIS_URL",
+    "DJANGO_ENV_FILE",
 )
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k not in CONTROLLED}
     environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    # A developer's .env (written by `make run`) must not leak into these tests.
+    environ["DJANGO_ENV_FILE"] = os.devnull
     environ.update(env)
     return subprocess.run(
         [sys.executable, "-c", PROBE],
@@ -127,3 +130,23 @@ def test_production_allows_no_host_unless_told():
 
 def test_debug_mode_allows_local_hosts_by_default():
     assert "localhost" in loaded(DJANGO_DEBUG="1")["ALLOWED_HOSTS"]
+
+
+def test_env_file_supplies_settings_missing_from_the_environment(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DJANGO_DEBUG=1\nDJANGO_ALLOWED_HOSTS=from-the-file.example\n")
+
+    settings = loaded(DJANGO_ENV_FILE=str(env_file))
+
+    assert settings["DEBUG"] is True
+    assert settings["ALLOWED_HOSTS"] == ["from-the-file.example"]
+
+
+def test_environment_wins_over_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DJANGO_DEBUG=1\n")
+
+    result = load_settings(DJANGO_ENV_FILE=str(env_file), DJANGO_DEBUG="0")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in last_error_line(result)
