@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "simple_history",
+    "django_tasks_db",
+    "django_ratelimit",
     "letters",
     "signatories",
 ]
@@ -152,6 +154,10 @@ else:
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "undersigned@localhost")
 
+# The public site's address, for the links in emails: never taken from a request's Host.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Cache, shared by every app server in production: per-IP sign limits live here.
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -159,6 +165,40 @@ if os.environ.get("REDIS_URL"):
             "LOCATION": os.environ["REDIS_URL"],
         }
     }
+    # django-ratelimit 4.1 predates Django's own Redis backend, whose INCR is atomic.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+else:
+    # One process's memory: right for runserver and the tests, wrong for several app
+    # servers (README, "Production"). django-ratelimit says so as an error; it is expected.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Background work (emails): django.tasks. Production stores tasks in the database and
+# `manage.py db_worker` runs them; development runs them at once, so that `make run`
+# prints each email to the console.
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+_task_backend = os.environ.get("DJANGO_TASKS_BACKEND", "immediate" if DEBUG else "database")
+if _task_backend not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DJANGO_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {_task_backend!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_task_backend], "QUEUES": ["default"]}}
+
+# Public signing (README, "Signing").
+SIGN_CONFIRMATION_MAX_AGE = 7 * 24 * 60 * 60  # seconds a confirmation link stays valid
+SIGN_FORM_MIN_SECONDS = int(os.environ.get("DJANGO_SIGN_FORM_MIN_SECONDS", "3"))
+SIGN_FORM_MAX_AGE = 24 * 60 * 60  # a form older than this is sent again, freshly stamped
+# Per client IP; signatures over either limit wait for a moderator (the sender isn't told).
+SIGN_RATE_LIMITS = env_list("DJANGO_SIGN_RATE_LIMITS", ["5/h", "20/d"])
+# Emails to one address about one letter (confirmation links, "already signed").
+SIGN_EMAIL_RATE_LIMIT = os.environ.get("DJANGO_SIGN_EMAIL_RATE_LIMIT", "3/h")
+RETENTION_DAYS = int(os.environ.get("DJANGO_RETENTION_DAYS", "180"))
+# Behind a reverse proxy REMOTE_ADDR is the proxy: name the header it sets to the client's
+# address (e.g. HTTP_X_REAL_IP). Used for rate limits and the private IP record.
+CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")
+RATELIMIT_IP_META_KEY = "signatories.abuse.rate_limit_ip"
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, F
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -11,6 +11,7 @@ from signatories.admin import (
     letter_signatures_link,
 )
 from signatories.models import Signature, count_signatures
+from signatories.tasks import announce_response
 
 
 class AddresseeInline(admin.StackedInline):
@@ -70,9 +71,14 @@ class LetterAdmin(LetterImportMixin, ChangelistCountsMixin, SimpleHistoryAdmin):
                 "fields": [
                     ("published_on", "published_on_precision"),
                     "delivered_on",
+                    "closed_on",
                     "organiser",
                 ]
             },
+        ),
+        (
+            "Public signing",
+            {"fields": ["accepts_public_signatures", "moderate_public_signatures"]},
         ),
         (
             "Figures reported by the organisers",
@@ -159,3 +165,11 @@ class AddresseeAdmin(SimpleHistoryAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         refresh_response(form.instance)
+        for formset in formsets:
+            for event in getattr(formset, "new_objects", []):
+                if isinstance(event, ResponseEvent) and announce_response(event):
+                    self.message_user(
+                        request,
+                        f"Signers who asked for news will be emailed about “{event}”.",
+                        messages.INFO,
+                    )

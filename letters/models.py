@@ -53,6 +53,15 @@ class EventKind(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+# Events that are the recipient answering: signers who asked for news hear of them.
+ANSWER_EVENTS = (
+    EventKind.ACKNOWLEDGED,
+    EventKind.REPLIED,
+    EventKind.MET,
+    EventKind.COMMITTED,
+    EventKind.DECLINED,
+)
+
 # The addressee's current status after each kind of event.
 STATUS_AFTER_EVENT = {
     EventKind.DELIVERED: ResponseStatus.AWAITING,
@@ -157,6 +166,22 @@ class Letter(models.Model):
         blank=True,
         help_text="When the letter reached its recipients, if known.",
     )
+    closed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the letter stopped gathering signatures. Required once it is closed; "
+        "signers' emails and IP data are erased a set number of days after it "
+        "(anonymise_closed).",
+    )
+    accepts_public_signatures = models.BooleanField(
+        default=False,
+        help_text="While the letter is open, anyone may sign it through the public form "
+        "(confirmed by email).",
+    )
+    moderate_public_signatures = models.BooleanField(
+        default=False,
+        help_text="Public signatures wait for a moderator to publish them, even once confirmed.",
+    )
     organiser = models.CharField(
         max_length=250,
         blank=True,
@@ -205,6 +230,11 @@ class Letter(models.Model):
                 condition=Q(published_on_precision__in=DatePrecision.values),
                 name="letter_published_on_precision_valid",
             ),
+            models.CheckConstraint(
+                condition=~Q(status=LetterStatus.CLOSED) | Q(closed_on__isnull=False),
+                name="letter_closed_has_date",
+                violation_error_message="A closed letter needs the date it closed.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -216,6 +246,11 @@ class Letter(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status in self.PUBLIC_STATUSES
+
+    @property
+    def is_signable(self) -> bool:
+        """Whether the public sign form takes signatures for this letter now."""
+        return self.status == self.Status.OPEN and self.accepts_public_signatures
 
     @property
     def published_on_label(self) -> str:
@@ -332,6 +367,12 @@ class ResponseEvent(models.Model):
         max_length=500, blank=True, help_text="Link to the reply or a report of it, if public."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    followers_notified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When signers who asked for news were emailed about this event.",
+    )
 
     history = HistoricalRecords()
 
@@ -346,3 +387,7 @@ class ResponseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.date:%d %b %Y}"
+
+    @property
+    def is_answer(self) -> bool:
+        return self.kind in ANSWER_EVENTS

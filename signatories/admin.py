@@ -21,6 +21,7 @@ from signatories.exports import (
     record_private_export,
 )
 from signatories.forms import (
+    BlockedEmailDomainForm,
     ImportUploadForm,
     LetterSignatureForm,
     RejectForm,
@@ -36,6 +37,7 @@ from signatories.importers import (
     template_csv,
 )
 from signatories.models import (
+    BlockedEmailDomain,
     PrivateExport,
     Signatory,
     Signature,
@@ -298,14 +300,22 @@ class SignatureAdmin(SimpleHistoryAdmin):
         "letter",
     ]
     list_select_related = ["signatory", "letter"]
-    search_fields = ["signatory__name", "signatory__email", "statement"]
+    search_fields = ["signatory__name", "signatory__email", "email", "statement"]
     autocomplete_fields = ["letter", "signatory"]
-    # Verification is recorded by the actions, which also note who and when.
+    # Verification is recorded by the actions, which also note who and when; what the
+    # public form recorded is kept as it was sent.
     readonly_fields = [
         "verification",
         "verified_by",
         "verified_at",
         "rejection_reason",
+        "moderation_reason",
+        "email",
+        "ip_address",
+        "consent_text",
+        "consented_at",
+        "confirmed_at",
+        "follow_up",
         "created_at",
         "updated_at",
     ]
@@ -363,6 +373,14 @@ class SignatureAdmin(SimpleHistoryAdmin):
     def publish(self, request, queryset):
         count = set_status(signatures=queryset, status=Signature.Status.PUBLISHED, by=request.user)
         self.message_user(request, f"Published {count} signature(s).", messages.SUCCESS)
+        unconfirmed = queryset.filter(Signature.awaiting_confirmation()).count()
+        if unconfirmed:
+            self.message_user(
+                request,
+                f"Left {unconfirmed} signature(s) from the public form unpublished: their "
+                "signers have not confirmed them by email yet.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Hide selected signatures", permissions=["change"])
     def hide(self, request, queryset):
@@ -430,6 +448,15 @@ def letter_signatures_link(letter) -> str:
         summary,
         import_url,
     )
+
+
+@admin.register(BlockedEmailDomain)
+class BlockedEmailDomainAdmin(SimpleHistoryAdmin):
+    """Domains the public sign form refuses, with their subdomains."""
+
+    form = BlockedEmailDomainForm
+    list_display = ["domain", "reason", "created_at"]
+    search_fields = ["domain", "reason"]
 
 
 class ReadOnlyLogAdmin(admin.ModelAdmin):

@@ -34,6 +34,8 @@ LETTER = {
     ),
     "body_is_summary": True,
     "status": Letter.Status.OPEN,
+    # So that the sign form can be tried on the demo (make run).
+    "accepts_public_signatures": True,
     "published_on": datetime.date(2023, 9, 1),
     "published_on_precision": Letter.DatePrecision.MONTH,
     "language": "en",

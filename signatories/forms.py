@@ -1,16 +1,24 @@
 from django import forms
 from django.utils.text import slugify
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
+from signatories.abuse import form_stamp, seconds_since_stamp
+from signatories.emails import domain_and_parents, split_email
 from signatories.importers import MAX_FILE_BYTES
 from signatories.models import (
     INDIVIDUAL_CATEGORIES,
     ORGANISATION_CATEGORIES,
+    BlockedEmailDomain,
     Display,
     Signatory,
     SignatoryKind,
     Signature,
     normalise_name,
 )
+from signatories.signing import CONSENT_TEXT, SignerDetails
+
+BLANK_COUNTRY = [("", "Not stated")]
 
 
 def unique_signatory_slug(name: str, *, exclude_pk: int | None = None) -> str:
@@ -88,6 +96,16 @@ class SignatureForm(forms.ModelForm):
         signatory = cleaned.get("signatory")
         if signatory and signatory.is_organisation and cleaned.get("display") != Display.FULL:
             self.add_error("display", "Organisations sign by their full name.")
+        if (
+            cleaned.get("status") == Signature.Status.PUBLISHED
+            and self.instance.source == Signature.Source.PUBLIC_FORM
+            and self.instance.confirmed_at is None
+        ):
+            self.add_error(
+                "status",
+                "Its signer has not confirmed this signature by email yet; "
+                "only they can make it countable.",
+            )
         return cleaned
 
 
@@ -104,6 +122,18 @@ class LetterSignatureForm(SignatureForm):
             field.widget = forms.Select(
                 choices=[(self.instance.signatory_id, str(self.instance.signatory))]
             )
+
+
+class BlockedEmailDomainForm(forms.ModelForm):
+    class Meta:
+        model = BlockedEmailDomain
+        fields = ["domain", "reason"]
+
+    def clean_domain(self):
+        domain = self.cleaned_data["domain"].strip().lower().lstrip("@").removeprefix("*.")
+        if not domain or "@" in domain or " " in domain or "." not in domain:
+            raise forms.ValidationError("Enter a domain such as “mailinator.com”.")
+        return domain.rstrip(".")
 
 
 class RejectForm(forms.Form):
@@ -137,3 +167,168 @@ class ImportUploadForm(forms.Form):
                 f"{MAX_FILE_BYTES // 1_048_576} MB. Split it, or use the import_signatures command."
             )
         return upload
+
+
+class SignForm(forms.Form):
+    """The public sign form. Plain language; every field's error is shown beside it."""
+
+    kind = forms.ChoiceField(
+        label="How are you signing?",
+        choices=[
+            (SignatoryKind.INDIVIDUAL, "As myself"),
+            (SignatoryKind.ORGANISATION, "On behalf of an organisation"),
+        ],
+        initial=SignatoryKind.INDIVIDUAL,
+        widget=forms.RadioSelect,
+    )
+    name = forms.CharField(
+        label="Name",
+        max_length=200,
+        help_text="Your full name, or your organisation's name. Your own name is shown "
+        "only in the way you choose below.",
+    )
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="Private: never shown or shared. We email you a link to confirm your "
+        "signature, and to withdraw it whenever you want.",
+    )
+    country = LazyTypedChoiceField(
+        label="Country (optional)", choices=BLANK_COUNTRY + list(countries), required=False
+    )
+    category = forms.ChoiceField(
+        label="Which describes you best?",
+        choices=[
+            ("", "Choose one"),
+            ("If you sign as yourself", [(c.value, c.label) for c in INDIVIDUAL_CATEGORIES]),
+            (
+                "If you sign for an organisation",
+                [(c.value, c.label) for c in ORGANISATION_CATEGORIES],
+            ),
+        ],
+    )
+    display = forms.ChoiceField(
+        label="How should your name appear?",
+        choices=[
+            (Display.FULL, "My full name"),
+            (Display.FIRST_NAME, "My first name only"),
+            (Display.INITIALS, "My initials only"),
+            (Display.ANONYMOUS, "No name: count me as anonymous"),
+        ],
+        initial=Display.FULL,
+        widget=forms.RadioSelect,
+        help_text="For people signing as themselves. Organisations are always shown by name. "
+        "Your country, category and statement are shown whatever you choose.",
+    )
+    role = forms.CharField(
+        label="Your role (optional)",
+        max_length=200,
+        required=False,
+        help_text="e.g. “Campaigner”. Shown only with your full name.",
+    )
+    affiliation = forms.CharField(
+        label="Your organisation or institution (optional)",
+        max_length=200,
+        required=False,
+        help_text="Shown only with your full name.",
+    )
+    website = forms.URLField(
+        label="Organisation's website",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text="Needed when you sign for an organisation. If your email address is on "
+        "the same domain, your signature is marked as confirmed by the organisation.",
+    )
+    statement = forms.CharField(
+        label="Statement (optional)",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="A few words on why you sign, shown publicly. Up to 1,000 characters. "
+        "Leave out anything that could identify you if you sign without your full name.",
+    )
+    follow_up = forms.BooleanField(
+        label="Email me when a recipient answers this letter",
+        required=False,
+    )
+    consent = forms.BooleanField(
+        label=CONSENT_TEXT,
+        error_messages={"required": "Tick this box to agree, or your signature can't be counted."},
+    )
+    # Honeypot: hidden from people (and from screen readers); scripts fill it in.
+    homepage = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+    stamp = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        if data is None:
+            self.initial["stamp"] = form_stamp()
+            self.seconds_open = None
+            return
+        self.seconds_open = seconds_since_stamp(data.get("stamp", ""))
+        if self.seconds_open is None:
+            # Shown again with a fresh stamp, so the next send is accepted.
+            self.data = data.copy()
+            self.data["stamp"] = form_stamp()
+
+    def clean_name(self):
+        name = normalise_name(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError("Enter a name.")
+        return name
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        _, domain = split_email(email)
+        if BlockedEmailDomain.objects.filter(domain__in=domain_and_parents(domain)).exists():
+            raise forms.ValidationError(
+                "We can't accept signatures from this email provider. Please use another address."
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.seconds_open is None:
+            raise forms.ValidationError(
+                "This form was open for more than a day, or it was changed on the way. "
+                "Please check your details and send it again.",
+                code="stamp",
+            )
+        kind, category = cleaned.get("kind"), cleaned.get("category")
+        if kind == SignatoryKind.INDIVIDUAL and category and category not in INDIVIDUAL_CATEGORIES:
+            self.add_error("category", "You are signing as yourself: choose one of the first five.")
+        if kind == SignatoryKind.ORGANISATION:
+            if category and category not in ORGANISATION_CATEGORIES:
+                self.add_error(
+                    "category",
+                    "You are signing for an organisation: choose one of the organisation kinds.",
+                )
+            if not cleaned.get("website") and "website" not in self.errors:
+                self.add_error("website", "Enter the organisation's website.")
+            cleaned["display"] = Display.FULL
+        return cleaned
+
+    @property
+    def is_honeypot_filled(self) -> bool:
+        return bool(self.cleaned_data.get("homepage"))
+
+    def signer_details(self) -> SignerDetails:
+        data = self.cleaned_data
+        return SignerDetails(
+            kind=data["kind"],
+            name=data["name"],
+            email=data["email"],
+            category=data["category"],
+            country=data.get("country") or "",
+            website=data.get("website") or "",
+            role=normalise_name(data.get("role") or ""),
+            affiliation=normalise_name(data.get("affiliation") or ""),
+            display=data["display"],
+            statement=data.get("statement", "").strip(),
+            follow_up=data.get("follow_up", False),
+        )

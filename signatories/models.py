@@ -67,6 +67,7 @@ class Display(models.TextChoices):
 
 
 class SignatureStatus(models.TextChoices):
+    UNCONFIRMED = "unconfirmed", "Awaiting email confirmation"
     PUBLISHED = "published", "Published"
     PENDING = "pending", "Pending review"
     HIDDEN = "hidden", "Hidden by staff"
@@ -356,6 +357,37 @@ class Signature(models.Model):
         blank=True, help_text="Why staff rejected the signature. Private, kept for the record."
     )
     notes = models.TextField(blank=True, help_text="Private notes for staff.")
+    # Public sign form: all private, and the email and IP are erased a set number of days
+    # after the letter closes (anonymise_closed).
+    email = models.EmailField(
+        blank=True, help_text="Private. The address the signer gave on the sign form."
+    )
+    email_normalised = models.CharField(
+        max_length=254,
+        blank=True,
+        editable=False,
+        help_text="The email as compared for duplicates: lower case, and for known "
+        "providers without dots or +tags. One signature per address per letter.",
+    )
+    ip_address = models.GenericIPAddressField(
+        null=True, blank=True, help_text="Private. Where the sign form was sent from."
+    )
+    consent_text = models.TextField(
+        blank=True, help_text="The consent wording the signer agreed to, as shown to them."
+    )
+    consented_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the signer confirmed through the emailed link."
+    )
+    follow_up = models.BooleanField(
+        default=False,
+        help_text="The signer asked to be emailed when a recipient answers the letter.",
+    )
+    moderation_reason = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Private. Why a public signature waits for a moderator.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -398,6 +430,22 @@ class Signature(models.Model):
                 condition=~Q(status=SignatureStatus.REJECTED) | ~Q(rejection_reason=""),
                 name="signature_rejection_has_reason",
             ),
+            models.UniqueConstraint(
+                fields=["letter", "email_normalised"],
+                condition=~Q(email_normalised=""),
+                name="one_signature_per_email_per_letter",
+            ),
+            # A signature from the public form counts only once its signer confirmed it.
+            models.CheckConstraint(
+                condition=~Q(source=Source.PUBLIC_FORM, status=SignatureStatus.PUBLISHED)
+                | Q(confirmed_at__isnull=False),
+                name="signature_public_form_published_confirmed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source=Source.PUBLIC_FORM)
+                | ~Q(consent_text="") & Q(consented_at__isnull=False),
+                name="signature_public_form_has_consent",
+            ),
         ]
         indexes = [
             models.Index(fields=["letter", "status"], name="signature_letter_status_idx"),
@@ -405,6 +453,12 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signatory} — {self.letter}"
+
+    @staticmethod
+    def awaiting_confirmation() -> Q:
+        """Signatures from the public form that their signer has not confirmed by email:
+        nobody else may publish them."""
+        return Q(source=Source.PUBLIC_FORM, confirmed_at__isnull=True)
 
     @property
     def public_name(self) -> str:
@@ -433,6 +487,35 @@ def count_signatures(by: str, **filters) -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+class BlockedEmailDomain(models.Model):
+    """An email domain the sign form refuses (throwaway-mail services, known abusers)."""
+
+    domain = models.CharField(
+        max_length=253,
+        unique=True,
+        help_text="e.g. “mailinator.com”. Its subdomains are blocked too. Lower case, no @.",
+    )
+    reason = models.CharField(max_length=200, blank=True, help_text="Why, for other staff.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(domain=Lower("domain"))
+                & ~Q(domain="")
+                & ~Q(domain__contains="@")
+                & ~Q(domain__contains=" "),
+                name="blocked_domain_normalised",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
 
 
 class PrivateExport(models.Model):

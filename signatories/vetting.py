@@ -59,6 +59,9 @@ def set_status(
     """Publish or hide; a rejection needs ``reject_signatures`` and its reason."""
     if status == SignatureStatus.REJECTED:
         raise ValueError("Rejecting needs a reason: use reject_signatures.")
+    if status == SignatureStatus.PUBLISHED:
+        # Only its signer can make a public-form signature countable, by confirming it.
+        signatures = signatures.exclude(Signature.awaiting_confirmation())
     return _update(
         signatures, by=by, reason=f"Status: {status.label}", status=status, rejection_reason=""
     )

@@ -4,10 +4,13 @@ from django.db.models import Count, Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django_countries import countries
 from django_countries.fields import Country
 
 from letters.models import Letter
+from signatories.abuse import client_ip, filled_too_fast, over_email_limit, over_ip_limit
+from signatories.emails import normalise_email
 from signatories.exports import (
     PROFILE_SLUG_PLACEHOLDER,
     PUBLIC_COLUMNS,
@@ -16,7 +19,17 @@ from signatories.exports import (
     public_rows,
 )
 from signatories.filters import SignatureFilter
+from signatories.forms import SignForm
 from signatories.models import Signatory, Signature
+from signatories.signing import (
+    LinkError,
+    Purpose,
+    confirm_signature,
+    read_token,
+    sign_letter,
+    stop_follow_up,
+    withdraw_signature,
+)
 from signatories.stats import Totals
 
 
@@ -92,4 +105,139 @@ def country_detail(request: HttpRequest, code: str) -> HttpResponse:
         request,
         "signatories/country_detail.html",
         {"country": country, "totals": totals, "page": page},
+    )
+
+
+def _signable_letter(slug: str) -> Letter:
+    return get_object_or_404(Letter.objects.published(), slug=slug)
+
+
+@never_cache
+def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    """The public sign form. Whatever happened to the address (new, signed before, held
+    for moderation, dropped as a bot), a valid form leads to the same "check your email"."""
+    letter = _signable_letter(slug)
+    if not letter.is_signable:
+        return render(request, "signatories/sign_closed.html", {"letter": letter}, status=403)
+    form = SignForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if not form.is_honeypot_filled:
+            record_public_signature(request, letter=letter, form=form)
+        return redirect("signatories:sign_sent", slug=letter.slug)
+    return render(request, "signatories/sign.html", {"letter": letter, "form": form})
+
+
+def record_public_signature(request: HttpRequest, *, letter: Letter, form: SignForm) -> None:
+    held = []
+    if filled_too_fast(form.seconds_open):
+        held.append("form sent faster than a person fills it in")
+    if over_ip_limit(request):
+        held.append("many signatures from one network")
+    details = form.signer_details()
+    sign_letter(
+        letter=letter,
+        details=details,
+        ip_address=client_ip(request),
+        hold_reason="; ".join(held),
+        send_email=not over_email_limit(
+            request, letter_id=letter.pk, email_normalised=normalise_email(details.email)
+        ),
+    )
+
+
+def sign_sent(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = _signable_letter(slug)
+    return render(
+        request,
+        "signatories/sign_sent.html",
+        {"letter": letter, "valid_days": settings.SIGN_CONFIRMATION_MAX_AGE // 86400},
+    )
+
+
+def _signature_from_link(slug: str, token: str, purpose: Purpose) -> Signature:
+    """The signature a link names, on the letter in its address, or ``LinkError``."""
+    signature_id = read_token(token, purpose)
+    signature = (
+        Signature.objects.select_related("letter", "signatory")
+        .filter(pk=signature_id, letter__slug=slug, letter__status__in=Letter.PUBLIC_STATUSES)
+        .first()
+    )
+    if signature is None:
+        raise LinkError(expired=False)
+    return signature
+
+
+def _link_refused(request: HttpRequest, slug: str, error: LinkError, purpose: Purpose):
+    letter = Letter.objects.published().filter(slug=slug).first()
+    return render(
+        request,
+        "signatories/link_refused.html",
+        {
+            "letter": letter,
+            "expired": error.expired,
+            "purpose": str(purpose),
+            "valid_days": settings.SIGN_CONFIRMATION_MAX_AGE // 86400,
+        },
+        status=400,
+    )
+
+
+@never_cache
+def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """GET shows what is being confirmed and a button; POST confirms. Mail scanners that
+    open links never confirm anything."""
+    try:
+        signature = _signature_from_link(slug, token, Purpose.CONFIRM)
+    except LinkError as error:
+        return _link_refused(request, slug, error, Purpose.CONFIRM)
+    outcome = None
+    if request.method == "POST":
+        signature, outcome = confirm_signature(signature_id=signature.pk)
+    return render(
+        request,
+        "signatories/confirm.html",
+        {"signature": signature, "letter": signature.letter, "outcome": outcome},
+    )
+
+
+@never_cache
+def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    try:
+        signature = _signature_from_link(slug, token, Purpose.WITHDRAW)
+    except LinkError as error:
+        return _link_refused(request, slug, error, Purpose.WITHDRAW)
+    done = request.method == "POST"
+    if done:
+        signature = withdraw_signature(signature_id=signature.pk)
+    return render(
+        request,
+        "signatories/withdraw.html",
+        {"signature": signature, "letter": signature.letter, "done": done},
+    )
+
+
+@never_cache
+def unfollow(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    try:
+        signature = _signature_from_link(slug, token, Purpose.UNFOLLOW)
+    except LinkError as error:
+        return _link_refused(request, slug, error, Purpose.UNFOLLOW)
+    done = request.method == "POST"
+    if done:
+        signature = stop_follow_up(signature_id=signature.pk)
+    return render(
+        request,
+        "signatories/unfollow.html",
+        {"signature": signature, "letter": signature.letter, "done": done},
+    )
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "signatories/privacy.html",
+        {
+            "retention_days": settings.RETENTION_DAYS,
+            "valid_days": settings.SIGN_CONFIRMATION_MAX_AGE // 86400,
+        },
     )

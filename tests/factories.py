@@ -1,5 +1,6 @@
 """Small factories for test rows: plain functions over the ORM, one row each."""
 
+import datetime
 import itertools
 
 from letters.models import Addressee, Letter, Recipient
@@ -18,6 +19,8 @@ def make_letter(**fields) -> Letter:
         "status": Letter.Status.OPEN,
     }
     values.update(fields)
+    if values["status"] == Letter.Status.CLOSED:
+        values.setdefault("closed_on", datetime.date(2024, 1, 1))
     return Letter.objects.create(**values)
 
 

@@ -7,6 +7,7 @@ expects the same count: a query per row would add hundreds.
 """
 
 import csv
+import datetime
 import io
 import itertools
 import math
@@ -54,6 +55,9 @@ def make_letters(count: int, **fields) -> list[Letter]:
                 slug=f"bulk-letter-{n}-{i}",
                 summary=f"Summary of bulk letter {n}-{i}.",
                 **{"status": Letter.Status.OPEN, **fields},
+                closed_on=datetime.date(2024, 1, 1)
+                if fields.get("status") == Letter.Status.CLOSED
+                else None,
             )
             for i in range(count)
         ]

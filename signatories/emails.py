@@ -1,0 +1,101 @@
+"""Email addresses as the sign form compares them: one signature per person per letter.
+
+``normalise_email`` folds the ways one mailbox can be written: case and surrounding spaces
+everywhere; and, for providers known to deliver them to the same mailbox, dots in the local
+part (Gmail) and ``+tags`` (Gmail, Outlook, iCloud, Fastmail, Proton and others). Other
+domains keep their local part as written apart from case: a dot or a plus may matter there.
+"""
+
+from urllib.parse import urlsplit
+
+# Domain → canonical domain, for providers whose addresses have more than one spelling.
+DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
+
+# Providers that ignore dots in the local part.
+DOTS_IGNORED = frozenset({"gmail.com"})
+
+# Providers that deliver ``name+anything@`` to ``name@``.
+PLUS_TAGS = frozenset(
+    {
+        "gmail.com",
+        "outlook.com",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "fastmail.com",
+        "fastmail.fm",
+        "proton.me",
+        "protonmail.com",
+        "pm.me",
+        "yandex.com",
+        "yandex.ru",
+    }
+)
+
+# Mail anyone can open an account with: an address there says nothing about an
+# organisation, whatever website the signer names.
+FREE_MAIL = PLUS_TAGS | frozenset(
+    {
+        "yahoo.com",
+        "yahoo.co.uk",
+        "aol.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "mail.com",
+        "mail.ru",
+        "zoho.com",
+        "tutanota.com",
+        "qq.com",
+        "163.com",
+        "googlemail.com",
+    }
+)
+
+
+def split_email(email: str) -> tuple[str, str]:
+    """``(local part, domain)`` in lower case; the domain's trailing dot dropped."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    return local, domain.rstrip(".")
+
+
+def normalise_email(email: str) -> str:
+    """The form of an address that two spellings of one mailbox share."""
+    local, domain = split_email(email)
+    domain = DOMAIN_ALIASES.get(domain, domain)
+    if domain in PLUS_TAGS:
+        local = local.split("+", 1)[0]
+    if domain in DOTS_IGNORED:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def website_host(url: str) -> str:
+    """The host of a website address, lower case and without a leading ``www.``."""
+    if "://" not in url:
+        url = f"http://{url}"
+    host = (urlsplit(url.strip()).hostname or "").lower().rstrip(".")
+    return host.removeprefix("www.")
+
+
+def on_same_domain(email: str, website: str) -> bool:
+    """Whether the address is on the website's own domain (or a subdomain of it, or it of
+    the address's): ``jo@nspcc.org.uk`` for ``https://www.nspcc.org.uk/``. Never for free
+    mail, whatever the website says."""
+    _, domain = split_email(email)
+    host = website_host(website)
+    if not domain or not host or domain in FREE_MAIL or host in FREE_MAIL:
+        return False
+    return domain == host or domain.endswith(f".{host}") or host.endswith(f".{domain}")
+
+
+def domain_and_parents(domain: str) -> list[str]:
+    """``a.b.example.org`` → ``[a.b.example.org, b.example.org, example.org]``: the names a
+    block on any of which covers the address."""
+    parts = domain.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts) - 1)] or [domain]
