@@ -13,11 +13,12 @@ DEV_ENV := DJANGO_DEBUG=1
 # Tests run with DEBUG off, as in production; the key is for the test run only.
 TEST_ENV := DJANGO_SECRET_KEY=test-only-not-a-secret DJANGO_DEBUG=0
 
-.PHONY: help install run test lint format migrations collectstatic clean
+.PHONY: help install run worker test lint format migrations collectstatic clean
 
 help:
 	@echo "make run    install, migrate, load the demo letter, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   install, lint (ruff), check migrations, run the test suite"
+	@echo "make worker run the background worker (emails) for DJANGO_TASKS_BACKEND=database"
 	@echo "make format format the code with ruff"
 
 $(BIN)/python:
@@ -42,6 +43,10 @@ run: install .env
 	$(DEV_ENV) $(BIN)/python manage.py create_dev_admin
 	@echo "Admin: http://127.0.0.1:$(PORT)/admin/ (login printed above)"
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production runs this as its own service; `make run` needs none (emails go out at once).
+worker: install
+	DJANGO_TASKS_BACKEND=database $(BIN)/python manage.py db_worker
 
 lint: install
 	$(BIN)/ruff check .
