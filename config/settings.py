@@ -138,7 +138,7 @@ STORAGES = {
 # Email (Django 6.1 MAILERS). Development prints mail to the console; production sends
 # through SMTP configured by DJANGO_EMAIL_* variables.
 if DEBUG and not os.environ.get("DJANGO_EMAIL_HOST"):
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS = {"default": {"BACKEND": "config.mail.ReadableConsoleBackend"}}
 else:
     MAILERS = {
         "default": {
@@ -156,6 +156,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "undersigned@lo
 
 # The public site's address, for the links in emails: never taken from a request's Host.
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("DJANGO_SITE_URL must start with http:// or https://.")
 
 # Cache, shared by every app server in production: per-IP sign limits live here.
 if os.environ.get("REDIS_URL"):

@@ -186,12 +186,17 @@ class SignForm(forms.Form):
         max_length=200,
         help_text="Your full name, or your organisation's name. Your own name is shown "
         "only in the way you choose below.",
+        error_messages={"required": "Enter your name, or your organisation's name."},
     )
     email = forms.EmailField(
         label="Email address",
         max_length=254,
         help_text="Private: never shown or shared. We email you a link to confirm your "
         "signature, and to withdraw it whenever you want.",
+        error_messages={
+            "required": "Enter your email address: we send the confirmation link there.",
+            "invalid": "Enter an email address like name@example.org.",
+        },
     )
     country = LazyTypedChoiceField(
         label="Country (optional)", choices=BLANK_COUNTRY + list(countries), required=False
@@ -206,6 +211,7 @@ class SignForm(forms.Form):
                 [(c.value, c.label) for c in ORGANISATION_CATEGORIES],
             ),
         ],
+        error_messages={"required": "Choose which describes you best."},
     )
     display = forms.ChoiceField(
         label="How should your name appear?",
@@ -265,6 +271,7 @@ class SignForm(forms.Form):
     stamp = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, data=None, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(data, *args, **kwargs)
         if data is None:
             self.initial["stamp"] = form_stamp()
