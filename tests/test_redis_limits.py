@@ -1,0 +1,75 @@
+"""Per-IP sign limits on Redis, as in production (several app servers share the counts).
+
+Needs a Redis server: ``TEST_REDIS_URL`` (default redis://127.0.0.1:6379/15, a database
+these tests may empty). Without one the test is skipped, except when ``REQUIRE_REDIS=1``,
+which ``.ci/run`` sets: there it fails instead.
+"""
+
+import os
+import time
+
+import pytest
+import redis
+from django.core.cache import caches
+from django.urls import reverse
+
+from signatories.abuse import form_stamp
+from signatories.models import Signature
+from signatories.signing import confirm_signature
+from tests.factories import make_letter
+
+pytestmark = pytest.mark.django_db
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_cache(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "undersigned-tests",
+        }
+    }
+    cache = caches["default"]
+    try:
+        cache.clear()
+    except Exception as error:  # noqa: BLE001 -- any connection failure means "no Redis"
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but {REDIS_URL} failed: {error}")
+        pytest.skip(f"No Redis at {REDIS_URL}")
+    yield cache
+    cache.clear()
+
+
+def sign(client, letter, n: int, ip: str):
+    return client.post(
+        reverse("signatories:sign", args=[letter.slug]),
+        {
+            "kind": "individual",
+            "name": f"Redis Signer {n}",
+            "email": f"redis-signer-{n}@example.org",
+            "category": "survivor",
+            "display": "full",
+            "consent": "on",
+            "stamp": form_stamp(now=time.time() - 60),
+        },
+        REMOTE_ADDR=ip,
+    )
+
+
+def test_signatures_over_the_per_ip_limit_wait_for_a_moderator_on_redis(client, redis_cache):
+    letter = make_letter(accepts_public_signatures=True)
+
+    for n in range(7):
+        assert sign(client, letter, n, ip="192.0.2.50").status_code == 302
+    for signature in Signature.objects.filter(letter=letter):
+        confirm_signature(signature_id=signature.pk)
+
+    statuses = list(
+        Signature.objects.filter(letter=letter).order_by("pk").values_list("status", flat=True)
+    )
+    assert statuses == ["published"] * 5 + ["pending"] * 2
+    counters = redis.Redis.from_url(REDIS_URL).keys("undersigned-tests:*")
+    assert counters, "the per-IP counters should live in Redis"
