@@ -54,7 +54,8 @@ def seconds_since_stamp(stamp: str) -> float | None:
         return None
     if not isinstance(shown, int):
         return None
-    return time.time() - shown
+    elapsed = time.time() - shown
+    return elapsed if elapsed <= settings.SIGN_FORM_MAX_AGE else None
 
 
 def filled_too_fast(seconds: float) -> bool:

@@ -219,8 +219,13 @@ def _sign_again(
         # The old slug may spell a name the signer now wants hidden.
         signatory.slug = public_form_slug(details)
     signatory.save()
+    # A reason to hold an unconfirmed earlier submission still holds: signing again from
+    # elsewhere must not release it. (A withdrawn one's reasons were settled at confirmation.)
+    earlier = signature.moderation_reason if signature.status == SignatureStatus.UNCONFIRMED else ""
+    reasons = [earlier, signature_values["moderation_reason"]]
     for field, value in signature_values.items():
         setattr(signature, field, value)
+    signature.moderation_reason = "; ".join(dict.fromkeys(r for r in reasons if r))[:200]
     signature._change_reason = "Signed again on the public form"
     signature.save()
     return signature, SignOutcome.RESENT

@@ -1,0 +1,453 @@
+"""The public sign form's defences against scripted signatures: the honeypot, the form
+stamp, per-IP limits and per-address email limits. Each test here fails if its defence is
+taken away, and checks that a scripted sender sees nothing that tells it apart from a
+person."""
+
+import csv
+import io
+import re
+import time
+
+import django_ratelimit.core
+import pytest
+from django.conf import settings
+from django.core import mail, signing
+from django.urls import reverse
+
+from signatories.abuse import form_stamp, seconds_since_stamp
+from signatories.models import Signatory, Signature
+from tests.factories import make_letter
+
+pytestmark = pytest.mark.django_db
+
+HELD_FOR_SPEED = "form sent faster than a person fills it in"
+HELD_FOR_IP = "many signatures from one network"
+STAMP_REFUSED = "This form was open for more than a day, or it was changed on the way."
+CONFIRM_LINK = re.compile(re.escape(settings.SITE_URL) + r"(/letters/[^/\s]+/confirm/[^/\s]+/)")
+RECORDED = re.compile(r"<dt>Signatories recorded here</dt><dd>([\d,]+)</dd>")
+DAY = 24 * 60 * 60
+
+
+class RateLimitClock:
+    """Stands in for the ``time`` module inside django-ratelimit, whose windows end at a
+    jittered second of each hour and day: a window can't roll over in the middle of a
+    test, and a test can move on by an hour."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def rate_clock(monkeypatch) -> RateLimitClock:
+    clock = RateLimitClock(time.time())
+    monkeypatch.setattr(django_ratelimit.core, "time", clock)
+    return clock
+
+
+@pytest.fixture
+def open_letter(db):
+    return make_letter(accepts_public_signatures=True)
+
+
+def old_stamp(seconds: float = 60) -> str:
+    """The stamp of a form shown ``seconds`` ago."""
+    return form_stamp(now=time.time() - seconds)
+
+
+def sign_data(email: str, *, name: str = "Ada Lovelace", **changes) -> dict:
+    """The sign form as a person fills it in, a minute after opening it."""
+    data = {
+        "kind": "individual",
+        "name": name,
+        "email": email,
+        "category": "survivor",
+        "display": "full",
+        "consent": "on",
+        "stamp": old_stamp(),
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def sign(client, letter, email: str, *, ip: str = "203.0.113.7", extra=None, **changes):
+    return client.post(
+        reverse("signatories:sign", args=[letter.slug]),
+        sign_data(email, **changes),
+        REMOTE_ADDR=ip,
+        **(extra or {}),
+    )
+
+
+def confirm_paths() -> list[str]:
+    """The confirm link of every email sent so far, as paths for the test client."""
+    return [path for message in mail.outbox for path in CONFIRM_LINK.findall(message.body)]
+
+
+def confirm(client, path: str) -> None:
+    response = client.post(path)
+    assert response.status_code == 200
+
+
+def sign_and_confirm(client, letter, email: str, **kwargs) -> Signature:
+    sent_before = len(mail.outbox)
+    response = sign(client, letter, email, **kwargs)
+    assert response.status_code == 302
+    (path,) = confirm_paths()[sent_before:]
+    confirm(client, path)
+    return Signature.objects.get(letter=letter, email=email)
+
+
+def assert_check_your_email(response, letter) -> None:
+    assert response.status_code == 302
+    assert response["Location"] == reverse("signatories:sign_sent", args=[letter.slug])
+
+
+def recorded_count(client, letter) -> int:
+    """The count of signatories the letter page shows."""
+    html = client.get(letter.get_absolute_url()).content.decode()
+    return int(RECORDED.search(html).group(1).replace(",", ""))
+
+
+def csv_names(client, letter) -> list[str]:
+    response = client.get(reverse("signatories:letter_csv", args=[letter.slug]))
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return [row["name"] for row in csv.DictReader(io.StringIO(body))]
+
+
+def stamp_in(response) -> str:
+    """The stamp the re-rendered form carries."""
+    html = response.content.decode()
+    (tag,) = re.findall(r'<input[^>]*name="stamp"[^>]*>', html)
+    return re.search(r'value="([^"]*)"', tag).group(1)
+
+
+# Honeypot
+
+
+def test_filled_honeypot_writes_nothing_and_sends_no_email(client, open_letter):
+    response = sign(client, open_letter, "bot@example.org", homepage="https://spam.example")
+
+    assert_check_your_email(response, open_letter)
+    assert not Signature.objects.exists()
+    assert not Signatory.objects.exists()
+    assert mail.outbox == []
+
+
+def test_same_form_with_empty_honeypot_is_signed(client, open_letter):
+    response = sign(client, open_letter, "ada@example.org", homepage="")
+
+    assert_check_your_email(response, open_letter)
+    assert Signature.objects.filter(letter=open_letter, email="ada@example.org").count() == 1
+    assert [message.to for message in mail.outbox] == [["ada@example.org"]]
+
+
+# Form stamp: minimum fill time
+
+
+def test_form_sent_back_at_once_is_held_for_a_moderator_after_confirming(client, open_letter):
+    signature = sign_and_confirm(client, open_letter, "ada@example.org", stamp=form_stamp())
+
+    signature.refresh_from_db()
+    assert signature.confirmed_at is not None
+    assert signature.status == Signature.Status.PENDING
+    assert HELD_FOR_SPEED in signature.moderation_reason
+    assert "Ada Lovelace" not in client.get(open_letter.get_absolute_url()).content.decode()
+    assert recorded_count(client, open_letter) == 0
+
+
+def test_form_sent_back_at_once_gets_the_usual_response(client, open_letter):
+    response = sign(client, open_letter, "ada@example.org", stamp=form_stamp())
+
+    assert_check_your_email(response, open_letter)
+    assert len(confirm_paths()) == 1
+
+
+def test_form_filled_in_over_a_minute_is_published_after_confirming(client, open_letter):
+    signature = sign_and_confirm(client, open_letter, "ada@example.org", stamp=old_stamp(60))
+
+    assert signature.status == Signature.Status.PUBLISHED
+    assert signature.moderation_reason == ""
+    assert "Ada Lovelace" in client.get(open_letter.get_absolute_url()).content.decode()
+    assert recorded_count(client, open_letter) == 1
+
+
+# Form stamp: missing, altered or stale
+
+
+def _altered_to_look_older() -> str:
+    """A fresh stamp whose time was swapped for an older one, keeping its signature."""
+    fresh, older = form_stamp(), old_stamp(600)
+    return older.split(":", 1)[0] + ":" + fresh.split(":", 1)[1]
+
+
+def _shown_two_days_ago() -> str:
+    """The stamp of a form really shown, and stamped, two days ago."""
+    two_days_ago = time.time() - 2 * DAY
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(time, "time", lambda: two_days_ago)
+        return form_stamp()
+
+
+BAD_STAMPS = {
+    "missing": lambda: None,
+    "empty": lambda: "",
+    "garbage": lambda: "not-a-stamp",
+    "altered": _altered_to_look_older,
+    "signed for something else": lambda: signing.dumps(int(time.time()) - 60),
+    "not a time": lambda: signing.dumps("soon", salt="signatories.sign-form-stamp"),
+    "shown two days ago": _shown_two_days_ago,
+    "recording a time two days ago": lambda: form_stamp(now=time.time() - 2 * DAY),
+}
+
+
+@pytest.mark.parametrize("make_stamp", BAD_STAMPS.values(), ids=BAD_STAMPS.keys())
+def test_bad_stamp_shows_the_form_again_and_writes_nothing(client, open_letter, make_stamp):
+    response = sign(client, open_letter, "ada@example.org", stamp=make_stamp())
+
+    assert response.status_code == 200
+    assert STAMP_REFUSED in response.content.decode()
+    assert not Signature.objects.exists()
+    assert not Signatory.objects.exists()
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("make_stamp", BAD_STAMPS.values(), ids=BAD_STAMPS.keys())
+def test_form_shown_again_carries_a_fresh_stamp_and_the_details(client, open_letter, make_stamp):
+    sent = make_stamp()
+    response = sign(client, open_letter, "ada@example.org", stamp=sent)
+
+    assert response.status_code == 200
+    new = stamp_in(response)
+    assert new != sent
+    age = seconds_since_stamp(new)
+    assert age is not None and 0 <= age < 60
+    assert 'value="Ada Lovelace"' in response.content.decode()
+    assert 'value="ada@example.org"' in response.content.decode()
+
+
+def test_form_shown_again_is_accepted_when_sent_back(client, open_letter):
+    refused = sign(client, open_letter, "ada@example.org", stamp="not-a-stamp")
+
+    response = sign(client, open_letter, "ada@example.org", stamp=stamp_in(refused))
+
+    assert_check_your_email(response, open_letter)
+    assert Signature.objects.filter(email="ada@example.org").count() == 1
+
+
+# Per-IP limits
+
+
+def test_sixth_signature_in_an_hour_from_one_ip_is_held(client, open_letter):
+    signatures = [
+        sign_and_confirm(client, open_letter, f"signer{n}@example.org", name=f"Signer {n}")
+        for n in range(6)
+    ]
+
+    statuses = [signature.status for signature in signatures]
+    assert statuses == [Signature.Status.PUBLISHED] * 5 + [Signature.Status.PENDING]
+    assert [s.moderation_reason for s in signatures[:5]] == [""] * 5
+    assert HELD_FOR_IP in signatures[5].moderation_reason
+    assert recorded_count(client, open_letter) == 5
+
+
+def test_held_signature_is_not_released_by_signing_again_from_another_ip(client, open_letter):
+    for n in range(5):
+        sign(client, open_letter, f"first{n}@example.org", name=f"First {n}")
+    sign(client, open_letter, "held@example.org", name="Held Signer")
+    sign(client, open_letter, "held@example.org", name="Held Signer", ip="198.51.100.99")
+
+    for path in confirm_paths()[-1:]:
+        confirm(client, path)
+
+    held = Signature.objects.get(letter=open_letter, email="held@example.org")
+    assert held.status == Signature.Status.PENDING
+    assert HELD_FOR_IP in held.moderation_reason
+
+
+def test_signature_from_another_ip_is_published_when_one_ip_is_over(client, open_letter):
+    for n in range(6):
+        sign_and_confirm(client, open_letter, f"signer{n}@example.org", ip="203.0.113.7")
+
+    other = sign_and_confirm(client, open_letter, "other@example.org", ip="198.51.100.2")
+
+    assert other.status == Signature.Status.PUBLISHED
+    assert other.moderation_reason == ""
+
+
+def test_signature_over_the_ip_limit_gets_the_same_response(client, open_letter):
+    responses = [sign(client, open_letter, f"signer{n}@example.org") for n in range(7)]
+
+    seen = {(r.status_code, r["Location"], r.content) for r in responses}
+    assert len(seen) == 1
+    assert_check_your_email(responses[-1], open_letter)
+    assert len(confirm_paths()) == 7
+    held = Signature.objects.exclude(moderation_reason="").count()
+    assert held == 2
+
+
+def test_signature_records_the_client_ip(client, open_letter):
+    sign(client, open_letter, "ada@example.org", ip="203.0.113.7")
+
+    assert Signature.objects.get(email="ada@example.org").ip_address == "203.0.113.7"
+
+
+def test_ip_limit_holds_signatures_past_twenty_a_day(client, open_letter, rate_clock):
+    ip = "203.0.113.7"
+    # Start where this client's daily window begins (django-ratelimit ends its windows at
+    # a per-client second; an hour's windows end at the same second): five hours ahead,
+    # each a new hourly window within one day.
+    rate_clock.now = django_ratelimit.core._get_window(ip, DAY) + 1
+    statuses = []
+    for hour in range(5):
+        for n in range(5):
+            email = f"hour{hour}-signer{n}@example.org"
+            statuses.append(sign_and_confirm(client, open_letter, email, ip=ip).status)
+        rate_clock.now += 60 * 60
+
+    assert statuses == [Signature.Status.PUBLISHED] * 20 + [Signature.Status.PENDING] * 5
+
+
+def test_ip_limit_follows_the_proxy_header_not_the_proxy(client, open_letter, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+
+    through_one_proxy = [
+        sign_and_confirm(
+            client,
+            open_letter,
+            f"signer{n}@example.org",
+            ip="10.0.0.1",
+            extra={"HTTP_X_REAL_IP": f"203.0.113.{n + 1}"},
+        )
+        for n in range(6)
+    ]
+
+    assert [s.status for s in through_one_proxy] == [Signature.Status.PUBLISHED] * 6
+    assert [s.ip_address for s in through_one_proxy] == [f"203.0.113.{n + 1}" for n in range(6)]
+
+
+def test_ip_limit_holds_one_client_behind_several_proxies(client, open_letter, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+
+    signatures = [
+        sign_and_confirm(
+            client,
+            open_letter,
+            f"signer{n}@example.org",
+            ip=f"10.0.0.{n + 1}",
+            extra={"HTTP_X_REAL_IP": "198.51.100.7"},
+        )
+        for n in range(6)
+    ]
+
+    statuses = [signature.status for signature in signatures]
+    assert statuses == [Signature.Status.PUBLISHED] * 5 + [Signature.Status.PENDING]
+    assert HELD_FOR_IP in signatures[5].moderation_reason
+    assert {signature.ip_address for signature in signatures} == {"198.51.100.7"}
+
+
+def test_ip_limit_reads_the_last_address_a_proxy_appended(client, open_letter, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+
+    signatures = [
+        sign_and_confirm(
+            client,
+            open_letter,
+            f"signer{n}@example.org",
+            ip="10.0.0.1",
+            # The client writes what it likes in front; the proxy appends the real address.
+            extra={"HTTP_X_FORWARDED_FOR": f"192.0.2.{n + 1}, 198.51.100.7"},
+        )
+        for n in range(6)
+    ]
+
+    assert signatures[5].status == Signature.Status.PENDING
+    assert {signature.ip_address for signature in signatures} == {"198.51.100.7"}
+
+
+def test_clients_without_a_readable_address_share_one_limit(client, open_letter, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+
+    signatures = [
+        sign_and_confirm(
+            client,
+            open_letter,
+            f"signer{n}@example.org",
+            ip=f"10.0.0.{n + 1}",
+            extra={"HTTP_X_REAL_IP": "unknown"} if n % 2 else {},
+        )
+        for n in range(6)
+    ]
+
+    statuses = [signature.status for signature in signatures]
+    assert statuses == [Signature.Status.PUBLISHED] * 5 + [Signature.Status.PENDING]
+    assert {signature.ip_address for signature in signatures} == {None}
+
+
+# Per-address email limit
+
+
+def test_one_address_gets_at_most_three_emails_an_hour(client, open_letter, settings):
+    settings.SIGN_EMAIL_RATE_LIMIT = "3/h"
+
+    responses = [sign(client, open_letter, "ada@example.org") for _ in range(5)]
+
+    for response in responses:
+        assert_check_your_email(response, open_letter)
+    assert len(mail.outbox) == 3
+    assert {tuple(message.to) for message in mail.outbox} == {("ada@example.org",)}
+    assert Signature.objects.filter(letter=open_letter).count() == 1
+
+
+def test_email_limit_counts_one_mailbox_however_it_is_written(client, open_letter, settings):
+    settings.SIGN_EMAIL_RATE_LIMIT = "3/h"
+    spellings = ["ada.l@gmail.com", "Ada.L@Gmail.com", "adal@gmail.com", "ada.l+x@gmail.com"]
+
+    for email in spellings:
+        sign(client, open_letter, email)
+
+    assert len(mail.outbox) == 3
+    assert Signature.objects.filter(letter=open_letter).count() == 1
+
+
+def test_email_limit_is_per_letter(client, open_letter, settings):
+    settings.SIGN_EMAIL_RATE_LIMIT = "3/h"
+    other_letter = make_letter(accepts_public_signatures=True)
+    for _ in range(4):
+        sign(client, open_letter, "ada@example.org")
+
+    sign(client, other_letter, "ada@example.org")
+
+    assert len(mail.outbox) == 4
+    assert other_letter.title in mail.outbox[-1].subject
+
+
+# The script from the issue
+
+
+def test_script_sending_a_thousand_signatures_from_one_address_counts_at_most_five(
+    client, open_letter
+):
+    """A script sending 1,000 signatures from one address leaves at most 5 counted
+    without a moderator, even when it confirms every one of them."""
+    assert settings.SIGN_RATE_LIMITS == ["5/h", "20/d"]
+    stamp = old_stamp(60)
+
+    responses = set()
+    for n in range(1000):
+        response = sign(client, open_letter, f"bot{n}@example.org", name=f"Bot {n}", stamp=stamp)
+        responses.add((response.status_code, response["Location"]))
+    paths = confirm_paths()
+    for path in paths:
+        confirm(client, path)
+
+    assert responses == {(302, reverse("signatories:sign_sent", args=[open_letter.slug]))}
+    assert len(paths) == 1000
+    signatures = Signature.objects.filter(letter=open_letter)
+    assert signatures.filter(confirmed_at__isnull=True).count() == 0
+    assert signatures.filter(status=Signature.Status.PUBLISHED).count() == 5
+    assert signatures.filter(status=Signature.Status.PENDING).count() == 995
+    assert recorded_count(client, open_letter) == 5
+    assert len(csv_names(client, open_letter)) == 5
