@@ -6,7 +6,10 @@ part (Gmail) and ``+tags`` (Gmail, Outlook, iCloud, Fastmail, Proton and others)
 domains keep their local part as written apart from case: a dot or a plus may matter there.
 """
 
+import functools
 from urllib.parse import urlsplit
+
+from publicsuffixlist import PublicSuffixList
 
 # Domain → canonical domain, for providers whose addresses have more than one spelling.
 DOMAIN_ALIASES = {"googlemail.com": "gmail.com"}
@@ -83,15 +86,28 @@ def website_host(url: str) -> str:
     return host.removeprefix("www.")
 
 
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    return PublicSuffixList()  # the list bundled with the package: no network
+
+
+def registrable_domain(host: str) -> str | None:
+    """The part of a host name someone registered: ``nspcc.org.uk`` for
+    ``mail.nspcc.org.uk``, ``cam.ac.uk`` for ``physics.cam.ac.uk``; None for a public
+    suffix itself (``ac.uk``, ``github.io``), which nobody owns."""
+    return _public_suffixes().privatesuffix(host) if host else None
+
+
 def on_same_domain(email: str, website: str) -> bool:
-    """Whether the address is on the website's own domain (or a subdomain of it, or it of
-    the address's): ``jo@nspcc.org.uk`` for ``https://www.nspcc.org.uk/``. Never for free
-    mail, whatever the website says."""
+    """Whether the address and the website belong to the same registered domain:
+    ``jo@nspcc.org.uk`` for ``https://www.nspcc.org.uk/``. Never for free mail, whatever
+    the website says, nor for a website on a public suffix such as ``ac.uk``."""
     _, domain = split_email(email)
     host = website_host(website)
-    if not domain or not host or domain in FREE_MAIL or host in FREE_MAIL:
+    if domain in FREE_MAIL or host in FREE_MAIL:
         return False
-    return domain == host or domain.endswith(f".{host}") or host.endswith(f".{domain}")
+    owner = registrable_domain(domain)
+    return owner is not None and owner == registrable_domain(host)
 
 
 def domain_and_parents(domain: str) -> list[str]:

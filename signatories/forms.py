@@ -91,6 +91,19 @@ class SignatureForm(forms.ModelForm):
             "notes",
         ]
 
+    def clean_source(self):
+        """Only the sign form makes public-form signatures, and they stay so: the source
+        says how the signer's consent and confirmation were collected."""
+        source = self.cleaned_data["source"]
+        was_public = self.instance.pk and self.instance.source == Signature.Source.PUBLIC_FORM
+        if was_public and source != Signature.Source.PUBLIC_FORM:
+            raise forms.ValidationError(
+                "A signature made on the public sign form keeps its source."
+            )
+        if not was_public and source == Signature.Source.PUBLIC_FORM:
+            raise forms.ValidationError("Only the public sign form makes public-form signatures.")
+        return source
+
     def clean(self):
         cleaned = super().clean()
         signatory = cleaned.get("signatory")
@@ -98,8 +111,12 @@ class SignatureForm(forms.ModelForm):
             self.add_error("display", "Organisations sign by their full name.")
         if (
             cleaned.get("status") == Signature.Status.PUBLISHED
-            and self.instance.source == Signature.Source.PUBLIC_FORM
+            # The instance still holds the stored values here (the form's are applied after).
             and self.instance.confirmed_at is None
+            and (
+                self.instance.source == Signature.Source.PUBLIC_FORM
+                or self.instance.consented_at is not None
+            )
         ):
             self.add_error(
                 "status",

@@ -435,10 +435,13 @@ class Signature(models.Model):
                 condition=~Q(email_normalised=""),
                 name="one_signature_per_email_per_letter",
             ),
-            # A signature from the public form counts only once its signer confirmed it.
+            # A signature from the public form counts only once its signer confirmed it;
+            # "from the public form" is also told by its consent record, which staff can't
+            # edit, so changing the source can't get round this.
             models.CheckConstraint(
-                condition=~Q(source=Source.PUBLIC_FORM, status=SignatureStatus.PUBLISHED)
-                | Q(confirmed_at__isnull=False),
+                condition=~Q(status=SignatureStatus.PUBLISHED)
+                | Q(confirmed_at__isnull=False)
+                | Q(consented_at__isnull=True) & ~Q(source=Source.PUBLIC_FORM),
                 name="signature_public_form_published_confirmed",
             ),
             models.CheckConstraint(
@@ -458,7 +461,9 @@ class Signature(models.Model):
     def awaiting_confirmation() -> Q:
         """Signatures from the public form that their signer has not confirmed by email:
         nobody else may publish them."""
-        return Q(source=Source.PUBLIC_FORM, confirmed_at__isnull=True)
+        return Q(confirmed_at__isnull=True) & (
+            Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False)
+        )
 
     @property
     def public_name(self) -> str:

@@ -211,7 +211,10 @@ def _sign_again(
         .get(letter=letter, email_normalised=normalised)
     )
     if signature.status not in (SignatureStatus.UNCONFIRMED, SignatureStatus.WITHDRAWN):
-        return signature, SignOutcome.ALREADY_SIGNED
+        # Held or hidden by staff before its signer confirmed: send the link again, and
+        # leave the details staff are looking at as they are.
+        outcome = SignOutcome.RESENT if awaits_confirmation(signature) else None
+        return signature, outcome or SignOutcome.ALREADY_SIGNED
     signatory = signature.signatory
     for field, value in _signatory_values(details).items():
         setattr(signatory, field, value)
@@ -250,6 +253,28 @@ def moderation_reasons(signature: Signature) -> list[str]:
     return reasons
 
 
+# Staff may hold or hide a signature before its signer confirms it: confirming still
+# records the confirmation, and leaves it held or hidden.
+CONFIRMABLE = (SignatureStatus.UNCONFIRMED, SignatureStatus.PENDING, SignatureStatus.HIDDEN)
+
+
+def awaits_confirmation(signature: Signature) -> bool:
+    """Whether the signer can still confirm this signature with their link."""
+    return signature.confirmed_at is None and signature.status in CONFIRMABLE
+
+
+def confirmation_state(signature: Signature) -> ConfirmOutcome | None:
+    """What the confirm link would find now: None when there is something to confirm."""
+    if awaits_confirmation(signature):
+        return None
+    if signature.confirmed_at and signature.status in (
+        SignatureStatus.PUBLISHED,
+        SignatureStatus.PENDING,
+    ):
+        return ConfirmOutcome.ALREADY_CONFIRMED
+    return ConfirmOutcome.WITHDRAWN
+
+
 @transaction.atomic
 def confirm_signature(*, signature_id: int) -> tuple[Signature, ConfirmOutcome]:
     """The signer followed the emailed link: publish the signature, or hold it."""
@@ -258,13 +283,9 @@ def confirm_signature(*, signature_id: int) -> tuple[Signature, ConfirmOutcome]:
         .select_related("signatory", "letter")
         .get(pk=signature_id)
     )
-    if signature.status != SignatureStatus.UNCONFIRMED:
-        if signature.confirmed_at and signature.status in (
-            SignatureStatus.PUBLISHED,
-            SignatureStatus.PENDING,
-        ):
-            return signature, ConfirmOutcome.ALREADY_CONFIRMED
-        return signature, ConfirmOutcome.WITHDRAWN
+    state = confirmation_state(signature)
+    if state is not None:
+        return signature, state
     now = timezone.now()
     reasons = moderation_reasons(signature)
     domain_confirmed = signature.signatory.is_organisation and on_same_domain(
@@ -275,11 +296,13 @@ def confirm_signature(*, signature_id: int) -> tuple[Signature, ConfirmOutcome]:
         Verification.ORGANISATION_CONFIRMED if domain_confirmed else Verification.EMAIL_CONFIRMED
     )
     signature.verified_at = now
-    signature.status = SignatureStatus.PENDING if reasons else SignatureStatus.PUBLISHED
+    if signature.status == SignatureStatus.UNCONFIRMED:
+        signature.status = SignatureStatus.PENDING if reasons else SignatureStatus.PUBLISHED
     signature.moderation_reason = "; ".join(reasons)[:200]
     signature._change_reason = "Confirmed by email"
     signature.save()
-    return signature, ConfirmOutcome.HELD if reasons else ConfirmOutcome.PUBLISHED
+    published = signature.status == SignatureStatus.PUBLISHED
+    return signature, ConfirmOutcome.PUBLISHED if published else ConfirmOutcome.HELD
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from letters.models import ResponseEvent
 from signatories.models import Signature, SignatureStatus
-from signatories.signing import Purpose, link
+from signatories.signing import Purpose, awaits_confirmation, link
 
 SUBJECTS = {
     "confirm": "Confirm your signature: {title}",
@@ -39,7 +39,7 @@ def send_signature_email(signature_id: int, kind: str) -> bool:
     )
     if signature is None or not signature.email or kind not in SUBJECTS:
         return False
-    if kind == "confirm" and signature.status != SignatureStatus.UNCONFIRMED:
+    if kind == "confirm" and not awaits_confirmation(signature):
         return False
     context = {
         "signature": signature,

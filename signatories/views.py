@@ -25,6 +25,7 @@ from signatories.signing import (
     LinkError,
     Purpose,
     confirm_signature,
+    confirmation_state,
     read_token,
     sign_letter,
     stop_follow_up,
@@ -157,11 +158,13 @@ def sign_sent(request: HttpRequest, slug: str) -> HttpResponse:
 def _signature_from_link(slug: str, token: str, purpose: Purpose) -> Signature:
     """The signature a link names, on the letter in its address, or ``LinkError``."""
     signature_id = read_token(token, purpose)
-    signature = (
-        Signature.objects.select_related("letter", "signatory")
-        .filter(pk=signature_id, letter__slug=slug, letter__status__in=Letter.PUBLIC_STATUSES)
-        .first()
+    signatures = Signature.objects.select_related("letter", "signatory").filter(
+        pk=signature_id, letter__slug=slug
     )
+    if purpose == Purpose.CONFIRM:
+        # Withdrawing and stopping emails work whatever became of the letter.
+        signatures = signatures.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+    signature = signatures.first()
     if signature is None:
         raise LinkError(expired=False)
     return signature
@@ -190,9 +193,10 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         signature = _signature_from_link(slug, token, Purpose.CONFIRM)
     except LinkError as error:
         return _link_refused(request, slug, error, Purpose.CONFIRM)
-    outcome = None
     if request.method == "POST":
         signature, outcome = confirm_signature(signature_id=signature.pk)
+    else:
+        outcome = confirmation_state(signature)
     return render(
         request,
         "signatories/confirm.html",
