@@ -2,7 +2,14 @@ from django.contrib import admin, messages
 from django.db.models import Count, F
 from simple_history.admin import SimpleHistoryAdmin
 
-from letters.models import Addressee, Letter, LetterSource, Recipient, ResponseEvent
+from letters.models import (
+    ANSWER_EVENTS,
+    Addressee,
+    Letter,
+    LetterSource,
+    Recipient,
+    ResponseEvent,
+)
 from letters.responses import refresh_response
 from signatories.admin import (
     ChangelistCountsMixin,
@@ -155,6 +162,18 @@ class AddresseeAdmin(SimpleHistoryAdmin):
     search_fields = ["recipient__name", "letter__title", "person_name"]
     autocomplete_fields = ["letter", "recipient"]
     inlines = [ResponseEventInline]
+    actions = ["email_followers"]
+
+    @admin.action(
+        description="Email followers about answers not yet sent to them", permissions=["change"]
+    )
+    def email_followers(self, request, queryset):
+        """Sends what an interrupted round (a mail server error) left unsent."""
+        events = ResponseEvent.objects.filter(
+            addressee__in=queryset, kind__in=ANSWER_EVENTS, followers_notified_at__isnull=True
+        )
+        queued = sum(announce_response(event) for event in events)
+        self.message_user(request, f"Queued the emails for {queued} answer(s).", messages.SUCCESS)
 
     def get_readonly_fields(self, request, obj=None):
         """With a timeline, the current response is the latest event's, not typed in."""

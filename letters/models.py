@@ -371,7 +371,13 @@ class ResponseEvent(models.Model):
         null=True,
         blank=True,
         editable=False,
-        help_text="When signers who asked for news were emailed about this event.",
+        help_text="When every signer who asked for news had been emailed about this event.",
+    )
+    followers_notified_upto = models.BigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Signers are emailed in order of signature id; the last one emailed so far, "
+        "so that an interrupted round resumes where it stopped.",
     )
 
     history = HistoricalRecords()

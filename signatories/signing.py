@@ -218,9 +218,8 @@ def _sign_again(
     signatory = signature.signatory
     for field, value in _signatory_values(details).items():
         setattr(signatory, field, value)
-    if signature.display != Display.FULL or details.display != Display.FULL:
-        # The old slug may spell a name the signer now wants hidden.
-        signatory.slug = public_form_slug(details)
+    # The old slug may spell a name the signer now wants hidden or shortened.
+    signatory.slug = public_form_slug(details)
     signatory.save()
     # A reason to hold an unconfirmed earlier submission still holds: signing again from
     # elsewhere must not release it. (A withdrawn one's reasons were settled at confirmation.)

@@ -72,47 +72,64 @@ def followers_of(event: ResponseEvent):
     )
 
 
+def _follow_up_message(event: ResponseEvent, signature: Signature) -> EmailMessage:
+    letter = event.addressee.letter
+    unfollow_url = link(signature, Purpose.UNFOLLOW)
+    return _message(
+        to=signature.email,
+        subject=f"{event.addressee.recipient}: {event.get_kind_display().lower()} — {letter.title}",
+        template="signatories/email/response.txt",
+        context={
+            "event": event,
+            "letter": letter,
+            "addressee": event.addressee,
+            "unfollow_url": unfollow_url,
+            "withdraw_url": link(signature, Purpose.WITHDRAW),
+        },
+        # One-click unsubscribe (RFC 8058): mail providers POST to the stop link.
+        headers={
+            "List-Unsubscribe": f"<{unfollow_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
 @task()
 def notify_followers(event_id: int) -> int:
     """Email every follower of the letter about a recipient's answer, once per event.
-    Returns how many emails were sent."""
-    with transaction.atomic():
-        claimed = ResponseEvent.objects.filter(
-            pk=event_id, followers_notified_at__isnull=True
-        ).update(followers_notified_at=timezone.now())
-    if not claimed:
-        return 0
-    event = ResponseEvent.objects.select_related("addressee__letter", "addressee__recipient").get(
-        pk=event_id
-    )
-    letter = event.addressee.letter
-    subject = f"{event.addressee.recipient}: {event.get_kind_display().lower()} — {letter.title}"
+
+    Followers are emailed a batch at a time, in signature order, each batch in a
+    transaction that holds the event's row and records how far it got: a second run never
+    repeats a batch, and a run interrupted by a mail server error resumes (enqueue it
+    again, or use the addressee admin's action) where it stopped. Returns the number sent.
+    """
     sent = 0
-    batch = []
-    with mailers.default as connection:
-        for signature in followers_of(event).iterator(chunk_size=BATCH_SIZE):
-            unfollow_url = link(signature, Purpose.UNFOLLOW)
-            batch.append(
-                _message(
-                    to=signature.email,
-                    subject=subject,
-                    template="signatories/email/response.txt",
-                    context={
-                        "event": event,
-                        "letter": letter,
-                        "addressee": event.addressee,
-                        "unfollow_url": unfollow_url,
-                        "withdraw_url": link(signature, Purpose.WITHDRAW),
-                    },
-                    headers={"List-Unsubscribe": f"<{unfollow_url}>"},
-                )
+    while True:
+        with transaction.atomic():
+            event = (
+                ResponseEvent.objects.select_for_update(of=("self",))
+                .select_related("addressee__letter", "addressee__recipient")
+                .get(pk=event_id)
             )
-            if len(batch) >= BATCH_SIZE:
-                sent += connection.send_messages(batch) or 0
-                batch = []
-        if batch:
-            sent += connection.send_messages(batch) or 0
-    return sent
+            if event.followers_notified_at is not None:
+                return sent
+            batch = list(
+                followers_of(event).filter(pk__gt=event.followers_notified_upto)[:BATCH_SIZE]
+            )
+            if not batch:
+                # update(), not save(): progress marks are not edits for the history.
+                ResponseEvent.objects.filter(pk=event_id).update(
+                    followers_notified_at=timezone.now()
+                )
+                return sent
+            with mailers.default as connection:
+                sent += (
+                    connection.send_messages(
+                        [_follow_up_message(event, signature) for signature in batch]
+                    )
+                    or 0
+                )
+            ResponseEvent.objects.filter(pk=event_id).update(followers_notified_upto=batch[-1].pk)
 
 
 def announce_response(event: ResponseEvent) -> bool:

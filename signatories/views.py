@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django_countries import countries
 from django_countries.fields import Country
 
@@ -156,13 +157,12 @@ def sign_sent(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _signature_from_link(slug: str, token: str, purpose: Purpose) -> Signature:
-    """The signature a link names, on the letter in its address, or ``LinkError``."""
+    """The signature a link names, or ``LinkError``. The signed token alone says which
+    signature it is: the letter's address in the link is for people, and withdrawing or
+    stopping emails must work whatever became of the letter (a new slug, back in draft)."""
     signature_id = read_token(token, purpose)
-    signatures = Signature.objects.select_related("letter", "signatory").filter(
-        pk=signature_id, letter__slug=slug
-    )
+    signatures = Signature.objects.select_related("letter", "signatory").filter(pk=signature_id)
     if purpose == Purpose.CONFIRM:
-        # Withdrawing and stopping emails work whatever became of the letter.
         signatures = signatures.filter(letter__status__in=Letter.PUBLIC_STATUSES)
     signature = signatures.first()
     if signature is None:
@@ -193,6 +193,8 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         signature = _signature_from_link(slug, token, Purpose.CONFIRM)
     except LinkError as error:
         return _link_refused(request, slug, error, Purpose.CONFIRM)
+    if signature.letter.slug != slug and request.method == "GET":
+        return redirect("signatories:confirm", signature.letter.slug, token)
     if request.method == "POST":
         signature, outcome = confirm_signature(signature_id=signature.pk)
     else:
@@ -210,6 +212,8 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         signature = _signature_from_link(slug, token, Purpose.WITHDRAW)
     except LinkError as error:
         return _link_refused(request, slug, error, Purpose.WITHDRAW)
+    if signature.letter.slug != slug and request.method == "GET":
+        return redirect("signatories:withdraw", signature.letter.slug, token)
     done = request.method == "POST"
     if done:
         signature = withdraw_signature(signature_id=signature.pk)
@@ -220,12 +224,18 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     )
 
 
+# The signed token in the address is the credential, so there is nothing for a forged
+# cross-site request to exploit; mail providers' one-click unsubscribe (RFC 8058) POSTs
+# here without any cookie.
+@csrf_exempt
 @never_cache
 def unfollow(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     try:
         signature = _signature_from_link(slug, token, Purpose.UNFOLLOW)
     except LinkError as error:
         return _link_refused(request, slug, error, Purpose.UNFOLLOW)
+    if signature.letter.slug != slug and request.method == "GET":
+        return redirect("signatories:unfollow", signature.letter.slug, token)
     done = request.method == "POST"
     if done:
         signature = stop_follow_up(signature_id=signature.pk)

@@ -311,14 +311,19 @@ def test_withdraw_token_on_the_confirm_address_is_refused(client, letter):
     assert Signature.objects.get().status == Signature.Status.UNCONFIRMED
 
 
-def test_token_for_another_letters_signature_is_refused_under_this_letter(client, letter):
-    other = make_letter(accepts_public_signatures=True)
-    sign(client, other)
-    other_token = token_of(last_links("ada@example.net")["confirm"])
+@pytest.mark.parametrize("purpose", ["confirm", "withdraw"])
+def test_a_link_under_another_address_leads_to_its_own_letter_and_changes_nothing(
+    client, letter, purpose
+):
+    """The signed token names the signature; the letter's address in the link is only for
+    people, and may have changed since the email was sent."""
+    sign(client, letter)
+    token = token_of(last_links("ada@example.net")[purpose])
 
-    response = client.post(reverse("signatories:confirm", args=[letter.slug, other_token]))
+    response = client.get(f"/letters/renamed-since/{purpose}/{token}/")
 
-    assert response.status_code == 400
+    assert response.status_code == 302
+    assert response["Location"] == f"/letters/{letter.slug}/{purpose}/{token}/"
     assert Signature.objects.get().status == Signature.Status.UNCONFIRMED
 
 
@@ -363,7 +368,6 @@ def test_signature_held_by_staff_before_confirming_can_still_be_confirmed_and_st
 @pytest.mark.parametrize(
     "path",
     [
-        "/letters/no-such-letter/confirm/{token}/",
         "/letters/{slug}/confirm/x/",
         "/letters/{slug}/confirm/{long}/",
         "/letters/{slug}/withdraw/1:2:3/",

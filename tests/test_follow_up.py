@@ -1,0 +1,486 @@
+"""Signers who opted in get an email when a recipient of their letter answers: once per
+answer, never after they stop it, withdraw, or their address was erased."""
+
+import datetime
+import re
+import smtplib
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.mail.backends import locmem
+from django.tasks import TaskResultStatus
+from django.tasks.signals import task_finished
+from django.test import Client
+from django.urls import reverse
+from django.utils.text import slugify
+
+import signatories.tasks
+from letters.models import ANSWER_EVENTS, Letter, ResponseEvent
+from letters.responses import record_response_event
+from signatories.models import Category, SignatoryKind, Signature
+from signatories.retention import anonymise_closed
+from signatories.signing import (
+    Purpose,
+    SignerDetails,
+    confirm_signature,
+    read_token,
+    sign_letter,
+    withdraw_signature,
+)
+from signatories.tasks import notify_followers
+from signatories.vetting import reject_signatures, set_status
+from tests.factories import make_addressee, make_letter, make_recipient
+
+pytestmark = pytest.mark.django_db
+
+Kind = ResponseEvent.Kind
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The admin user's password is hashed for each test: cheaply, as nothing here
+    depends on it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def signable():
+    return make_letter(title="Letter on safer chat apps", accepts_public_signatures=True)
+
+
+@pytest.fixture
+def addressee(signable):
+    return make_addressee(signable, make_recipient(name="Chatterbox Platforms"))
+
+
+@pytest.fixture
+def tasks_run():
+    """Every background task that ran, to check none of them failed (the immediate
+    backend records a failure instead of raising it)."""
+    results = []
+
+    def record(sender, task_result, **kwargs):
+        results.append(task_result)
+
+    task_finished.connect(record)
+    yield results
+    task_finished.disconnect(record)
+
+
+def signer(
+    letter: Letter,
+    name: str,
+    *,
+    follow_up: bool = True,
+    confirm: bool = True,
+    email: str = "",
+) -> Signature:
+    """A signature made as the public form makes it, confirmed unless told otherwise."""
+    signature, _ = sign_letter(
+        letter=letter,
+        details=SignerDetails(
+            kind=SignatoryKind.INDIVIDUAL,
+            name=name,
+            email=email or f"{slugify(name)}@inbox.example",
+            category=Category.SURVIVOR,
+            country="GB",
+            follow_up=follow_up,
+        ),
+        ip_address="198.51.100.7",
+        send_email=False,
+    )
+    if confirm:
+        confirm_signature(signature_id=signature.pk)
+    signature.refresh_from_db()
+    return signature
+
+
+def add_event_in_admin(admin_client, addressee, kind=None, *, summary="", date="2024-03-01"):
+    """Post the addressee's admin page back with its events unchanged, plus one new event
+    of ``kind`` (none: save it again as it is)."""
+    existing = list(addressee.events.order_by("pk"))
+    data = {
+        "letter": addressee.letter_id,
+        "recipient": addressee.recipient_id,
+        "position": addressee.position,
+        "person_name": addressee.person_name,
+        "person_title": addressee.person_title,
+        "events-TOTAL_FORMS": str(len(existing) + (1 if kind else 0)),
+        "events-INITIAL_FORMS": str(len(existing)),
+    }
+    if not existing:
+        # With a timeline, the response fields are read-only and not posted.
+        data["response_status"] = addressee.response_status
+    for n, event in enumerate(existing):
+        data |= {
+            f"events-{n}-id": event.pk,
+            f"events-{n}-addressee": addressee.pk,
+            f"events-{n}-date": event.date.isoformat(),
+            f"events-{n}-kind": event.kind,
+            f"events-{n}-summary": event.summary,
+            f"events-{n}-url": event.url,
+        }
+    if kind:
+        n = len(existing)
+        data |= {f"events-{n}-date": date, f"events-{n}-kind": kind, f"events-{n}-summary": summary}
+    response = admin_client.post(
+        reverse("admin:letters_addressee_change", args=[addressee.pk]), data
+    )
+    assert response.status_code == 302, response.context and [
+        form.errors for formset in response.context["inline_admin_formsets"] for form in formset
+    ]
+    return response
+
+
+def follow_up_emails():
+    return [m for m in mail.outbox if m.extra_headers.get("List-Unsubscribe")]
+
+
+def recipients_of(messages) -> list[str]:
+    return sorted(address for message in messages for address in message.to)
+
+
+def link_in(message, view: str) -> str:
+    [url] = re.findall(
+        rf"{re.escape(settings.SITE_URL)}/letters/[\w-]+/{view}/[^\s/]+/", message.body
+    )
+    return url
+
+
+def signature_named_by(url: str, purpose: Purpose) -> int:
+    return read_token(url.rstrip("/").rpartition("/")[2], purpose)
+
+
+# Who is emailed
+
+
+@pytest.mark.parametrize("kind", ANSWER_EVENTS)
+def test_each_answer_added_in_the_admin_emails_a_signer_who_asked_for_news(
+    admin_client, addressee, kind
+):
+    follower = signer(addressee.letter, "Ada Follower")
+
+    add_event_in_admin(admin_client, addressee, kind)
+
+    assert recipients_of(follow_up_emails()) == [follower.email]
+
+
+def test_an_answer_emails_only_confirmed_signers_of_that_letter_who_asked_for_news(
+    admin_client, addressee
+):
+    letter = addressee.letter
+    followers = [signer(letter, "Ada Follower"), signer(letter, "Bea Follower")]
+    signer(letter, "Cy Quiet", follow_up=False)
+    signer(letter, "Di Unconfirmed", confirm=False)
+    withdrawn = signer(letter, "Ed Withdrawn")
+    withdraw_signature(signature_id=withdrawn.pk)
+    rejected = signer(letter, "Flo Rejected")
+    reject_signatures(
+        signatures=Signature.objects.filter(pk=rejected.pk), reason="Not a real person.", by=None
+    )
+    hidden = signer(letter, "Gus Hidden")
+    set_status(
+        signatures=Signature.objects.filter(pk=hidden.pk), status=Signature.Status.HIDDEN, by=None
+    )
+    other_letter = make_letter(accepts_public_signatures=True)
+    make_addressee(other_letter, addressee.recipient)
+    signer(other_letter, "Hal Elsewhere")
+
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+
+    assert recipients_of(mail.outbox) == sorted(s.email for s in followers)
+
+
+def test_a_confirmed_signer_held_for_moderation_who_asked_for_news_is_emailed(admin_client):
+    letter = make_letter(accepts_public_signatures=True, moderate_public_signatures=True)
+    addressee = make_addressee(letter)
+    held = signer(letter, "Ida Held")
+    assert held.status == Signature.Status.PENDING
+
+    add_event_in_admin(admin_client, addressee, Kind.COMMITTED)
+
+    assert recipients_of(follow_up_emails()) == [held.email]
+
+
+def test_a_delivered_event_emails_no_one(admin_client, addressee):
+    signer(addressee.letter, "Ada Follower")
+
+    add_event_in_admin(admin_client, addressee, Kind.DELIVERED)
+
+    assert addressee.events.get().kind == Kind.DELIVERED
+    assert mail.outbox == []
+
+
+# Once per answer
+
+
+def test_saving_the_addressee_again_sends_nothing_more(admin_client, addressee):
+    signer(addressee.letter, "Ada Follower")
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+    assert len(mail.outbox) == 1
+
+    add_event_in_admin(admin_client, addressee)
+    add_event_in_admin(admin_client, addressee)
+
+    assert len(mail.outbox) == 1
+    assert addressee.events.get().followers_notified_at is not None
+
+
+def test_a_second_answer_sends_a_second_round(admin_client, addressee):
+    follower = signer(addressee.letter, "Ada Follower")
+    add_event_in_admin(admin_client, addressee, Kind.ACKNOWLEDGED, date="2024-03-01")
+
+    add_event_in_admin(admin_client, addressee, Kind.COMMITTED, date="2024-04-01")
+
+    assert recipients_of(mail.outbox) == [follower.email, follower.email]
+    assert [m.subject.split(":")[1].split("—")[0].strip() for m in mail.outbox] == [
+        "acknowledged receipt",
+        "committed to act",
+    ]
+
+
+def test_notifying_followers_twice_of_one_event_sends_one_round(addressee, tasks_run):
+    followers = [signer(addressee.letter, "Ada Follower"), signer(addressee.letter, "Bea Two")]
+    event = record_response_event(
+        addressee=addressee, kind=Kind.REPLIED, date=datetime.date(2024, 3, 1)
+    )
+
+    first = notify_followers.enqueue(event.pk)
+    second = notify_followers.enqueue(event.pk)
+
+    assert (first.return_value, second.return_value) == (2, 0)
+    assert recipients_of(mail.outbox) == sorted(s.email for s in followers)
+    assert all(result.status == TaskResultStatus.SUCCESSFUL for result in tasks_run)
+
+
+# What each email says and carries
+
+
+def test_follow_up_email_names_the_recipient_and_the_answer(admin_client, addressee):
+    signer(addressee.letter, "Ada Follower")
+
+    add_event_in_admin(
+        admin_client,
+        addressee,
+        Kind.COMMITTED,
+        summary="Promised a survivor panel by June.",
+        date="2024-03-05",
+    )
+
+    [message] = mail.outbox
+    assert message.subject == (f"Chatterbox Platforms: committed to act — {addressee.letter.title}")
+    assert "Chatterbox Platforms: Committed to act (5 March 2024)" in message.body
+    assert "Promised a survivor panel by June." in message.body
+    assert f"{settings.SITE_URL}{addressee.letter.get_absolute_url()}" in message.body
+
+
+def test_follow_up_email_carries_stop_and_withdraw_links_for_its_own_signature(
+    admin_client, addressee
+):
+    followers = [signer(addressee.letter, "Ada Follower"), signer(addressee.letter, "Bea Two")]
+
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+
+    by_address = {message.to[0]: message for message in mail.outbox}
+    for follower in followers:
+        message = by_address[follower.email]
+        stop = link_in(message, "news/stop")
+        withdraw = link_in(message, "withdraw")
+        assert stop.startswith(f"{settings.SITE_URL}/letters/{addressee.letter.slug}/news/stop/")
+        assert signature_named_by(stop, Purpose.UNFOLLOW) == follower.pk
+        assert signature_named_by(withdraw, Purpose.WITHDRAW) == follower.pk
+
+
+def test_follow_up_email_has_a_list_unsubscribe_header_with_the_stop_link(admin_client, addressee):
+    signer(addressee.letter, "Ada Follower")
+
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+
+    [message] = mail.outbox
+    assert message.extra_headers["List-Unsubscribe"] == f"<{link_in(message, 'news/stop')}>"
+    assert message.message()["List-Unsubscribe"] == f"<{link_in(message, 'news/stop')}>"
+
+
+# Stopping, withdrawing
+
+
+def test_after_the_stop_link_the_signer_gets_no_email_for_the_next_answer(
+    client, admin_client, addressee
+):
+    stopping = signer(addressee.letter, "Ada Stopping")
+    staying = signer(addressee.letter, "Bea Staying")
+    add_event_in_admin(admin_client, addressee, Kind.ACKNOWLEDGED, date="2024-03-01")
+    [message] = [m for m in mail.outbox if m.to == [stopping.email]]
+    mail.outbox.clear()
+
+    response = client.post(link_in(message, "news/stop").removeprefix(settings.SITE_URL))
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED, date="2024-04-01")
+
+    assert response.status_code == 200
+    assert "You will get no more news about this letter" in response.content.decode()
+    assert recipients_of(mail.outbox) == [staying.email]
+
+
+def test_the_stop_link_leaves_the_signature_as_it_was(client, admin_client, addressee):
+    follower = signer(addressee.letter, "Ada Follower")
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+    [message] = mail.outbox
+    fields = ["status", "display", "confirmed_at", "verification", "statement", "email"]
+    before = Signature.objects.values(*fields).get(pk=follower.pk)
+
+    client.post(link_in(message, "news/stop").removeprefix(settings.SITE_URL))
+
+    assert Signature.objects.values(*fields).get(pk=follower.pk) == before
+    assert Signature.objects.get(pk=follower.pk).follow_up is False
+    page = client.get(addressee.letter.get_absolute_url()).content.decode()
+    assert "Ada Follower" in page
+
+
+def test_opening_the_stop_link_without_pressing_the_button_changes_nothing(
+    client, admin_client, addressee
+):
+    follower = signer(addressee.letter, "Ada Follower")
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED, date="2024-03-01")
+    [message] = mail.outbox
+
+    response = client.get(link_in(message, "news/stop").removeprefix(settings.SITE_URL))
+    add_event_in_admin(admin_client, addressee, Kind.MET, date="2024-04-01")
+
+    assert "Stop these emails" in response.content.decode()
+    assert Signature.objects.get(pk=follower.pk).follow_up is True
+    assert recipients_of(mail.outbox) == [follower.email, follower.email]
+
+
+def test_after_withdrawing_with_the_email_link_the_signer_gets_no_more_news(
+    client, admin_client, addressee
+):
+    withdrawing = signer(addressee.letter, "Ada Withdrawing")
+    add_event_in_admin(admin_client, addressee, Kind.ACKNOWLEDGED, date="2024-03-01")
+    [message] = mail.outbox
+    mail.outbox.clear()
+
+    client.post(link_in(message, "withdraw").removeprefix(settings.SITE_URL))
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED, date="2024-04-01")
+
+    assert Signature.objects.get(pk=withdrawing.pk).status == Signature.Status.WITHDRAWN
+    assert mail.outbox == []
+
+
+def test_the_stop_link_still_works_after_the_letters_address_changed(
+    client, admin_client, addressee
+):
+    follower = signer(addressee.letter, "Ada Follower")
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+    [message] = mail.outbox
+    Letter.objects.filter(pk=addressee.letter_id).update(slug="safer-chat-apps")
+
+    response = client.post(link_in(message, "news/stop").removeprefix(settings.SITE_URL))
+
+    assert response.status_code == 200
+    assert Signature.objects.get(pk=follower.pk).follow_up is False
+
+
+# After retention erased the addresses
+
+
+def test_signers_whose_email_was_erased_get_nothing_and_nothing_fails(
+    admin_client, addressee, tasks_run
+):
+    letter = addressee.letter
+    signer(letter, "Ada Erased")
+    signer(letter, "Bea Erased")
+    Letter.objects.filter(pk=letter.pk).update(
+        status=Letter.Status.CLOSED, closed_on=datetime.date(2020, 1, 1)
+    )
+    assert anonymise_closed(days=settings.RETENTION_DAYS).signatures == 2
+
+    response = add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+
+    assert response.status_code == 302
+    assert mail.outbox == []
+    assert [r.status for r in tasks_run] == [TaskResultStatus.SUCCESSFUL]
+    assert [r.return_value for r in tasks_run] == [0]
+    assert addressee.events.get().followers_notified_at is not None
+
+
+def test_an_erased_address_is_skipped_and_the_others_still_hear(addressee, tasks_run):
+    erased = signer(addressee.letter, "Ada Erased")
+    kept = signer(addressee.letter, "Bea Kept")
+    Signature.objects.filter(pk=erased.pk).update(email="", email_normalised="")
+    event = record_response_event(
+        addressee=addressee, kind=Kind.DECLINED, date=datetime.date(2024, 3, 1)
+    )
+
+    result = notify_followers.enqueue(event.pk)
+
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value == 1
+    assert recipients_of(mail.outbox) == [kept.email]
+
+
+# A mail server that fails midway, and one-click unsubscribe
+
+
+class FailsOnSecondBatch(locmem.EmailBackend):
+    """A mail server that refuses the second batch sent to it, then works again."""
+
+    calls = 0
+
+    def send_messages(self, messages):
+        type(self).calls += 1
+        if type(self).calls == 2:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+def test_an_interrupted_round_resumes_where_it_stopped_without_repeats(
+    admin_client, addressee, settings, monkeypatch, tasks_run
+):
+    followers = [signer(addressee.letter, f"Follower {n}") for n in range(5)]
+    monkeypatch.setattr(signatories.tasks, "BATCH_SIZE", 2)
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.FailsOnSecondBatch"}}
+    FailsOnSecondBatch.calls = 0
+
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+    assert [r.status for r in tasks_run] == [TaskResultStatus.FAILED]
+    assert len(mail.outbox) == 2
+
+    admin_client.post(
+        reverse("admin:letters_addressee_changelist"),
+        {"action": "email_followers", "_selected_action": [addressee.pk]},
+    )
+
+    assert tasks_run[-1].status == TaskResultStatus.SUCCESSFUL
+    assert recipients_of(mail.outbox) == sorted(s.email for s in followers)
+    assert addressee.events.get().followers_notified_at is not None
+
+
+def test_the_resend_action_sends_nothing_for_answers_already_sent(admin_client, addressee):
+    signer(addressee.letter, "Ada Follower")
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+
+    admin_client.post(
+        reverse("admin:letters_addressee_changelist"),
+        {"action": "email_followers", "_selected_action": [addressee.pk]},
+    )
+
+    assert len(mail.outbox) == 1
+
+
+def test_mail_providers_can_unsubscribe_in_one_click(admin_client, addressee):
+    follower = signer(addressee.letter, "Ada Follower")
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+    [message] = mail.outbox
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    # RFC 8058: a POST to the List-Unsubscribe address, with no cookie and no CSRF token.
+    provider = Client(enforce_csrf_checks=True)
+    response = provider.post(
+        message.extra_headers["List-Unsubscribe"].strip("<>").removeprefix(settings.SITE_URL),
+        {"List-Unsubscribe": "One-Click"},
+    )
+
+    assert response.status_code == 200
+    follower.refresh_from_db()
+    assert follower.follow_up is False
