@@ -156,7 +156,7 @@ def sign_sent(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _signature_from_link(slug: str, token: str, purpose: Purpose) -> Signature:
+def _signature_from_link(token: str, purpose: Purpose) -> Signature:
     """The signature a link names, or ``LinkError``. The signed token alone says which
     signature it is: the letter's address in the link is for people, and withdrawing or
     stopping emails must work whatever became of the letter (a new slug, back in draft)."""
@@ -185,42 +185,49 @@ def _link_refused(request: HttpRequest, slug: str, error: LinkError, purpose: Pu
     )
 
 
+def _link_page(request, slug: str, token: str, purpose: Purpose, *, template: str, act):
+    """A page an emailed link opens. GET shows what the link will do and a button; only
+    the button's POST does it (``act(signature_id) -> (signature, outcome)``), so mail
+    scanners that open links change nothing. A link under a letter's old address is sent
+    on to the new one."""
+    try:
+        signature = _signature_from_link(token, purpose)
+    except LinkError as error:
+        return _link_refused(request, slug, error, purpose)
+    if signature.letter.slug != slug and request.method == "GET":
+        return redirect(
+            f"signatories:{request.resolver_match.url_name}", signature.letter.slug, token
+        )
+    done = request.method == "POST"
+    if done:
+        signature, outcome = act(signature.pk)
+    else:
+        outcome = confirmation_state(signature) if purpose == Purpose.CONFIRM else None
+    context = {"signature": signature, "letter": signature.letter, "done": done, "outcome": outcome}
+    return render(request, template, context)
+
+
 @never_cache
 def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    """GET shows what is being confirmed and a button; POST confirms. Mail scanners that
-    open links never confirm anything."""
-    try:
-        signature = _signature_from_link(slug, token, Purpose.CONFIRM)
-    except LinkError as error:
-        return _link_refused(request, slug, error, Purpose.CONFIRM)
-    if signature.letter.slug != slug and request.method == "GET":
-        return redirect("signatories:confirm", signature.letter.slug, token)
-    if request.method == "POST":
-        signature, outcome = confirm_signature(signature_id=signature.pk)
-    else:
-        outcome = confirmation_state(signature)
-    return render(
+    return _link_page(
         request,
-        "signatories/confirm.html",
-        {"signature": signature, "letter": signature.letter, "outcome": outcome},
+        slug,
+        token,
+        Purpose.CONFIRM,
+        template="signatories/confirm.html",
+        act=lambda pk: confirm_signature(signature_id=pk),
     )
 
 
 @never_cache
 def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    try:
-        signature = _signature_from_link(slug, token, Purpose.WITHDRAW)
-    except LinkError as error:
-        return _link_refused(request, slug, error, Purpose.WITHDRAW)
-    if signature.letter.slug != slug and request.method == "GET":
-        return redirect("signatories:withdraw", signature.letter.slug, token)
-    done = request.method == "POST"
-    if done:
-        signature = withdraw_signature(signature_id=signature.pk)
-    return render(
+    return _link_page(
         request,
-        "signatories/withdraw.html",
-        {"signature": signature, "letter": signature.letter, "done": done},
+        slug,
+        token,
+        Purpose.WITHDRAW,
+        template="signatories/withdraw.html",
+        act=lambda pk: (withdraw_signature(signature_id=pk), None),
     )
 
 
@@ -230,19 +237,13 @@ def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
 @csrf_exempt
 @never_cache
 def unfollow(request: HttpRequest, slug: str, token: str) -> HttpResponse:
-    try:
-        signature = _signature_from_link(slug, token, Purpose.UNFOLLOW)
-    except LinkError as error:
-        return _link_refused(request, slug, error, Purpose.UNFOLLOW)
-    if signature.letter.slug != slug and request.method == "GET":
-        return redirect("signatories:unfollow", signature.letter.slug, token)
-    done = request.method == "POST"
-    if done:
-        signature = stop_follow_up(signature_id=signature.pk)
-    return render(
+    return _link_page(
         request,
-        "signatories/unfollow.html",
-        {"signature": signature, "letter": signature.letter, "done": done},
+        slug,
+        token,
+        Purpose.UNFOLLOW,
+        template="signatories/unfollow.html",
+        act=lambda pk: (stop_follow_up(signature_id=pk), None),
     )
 
 
