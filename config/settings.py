@@ -220,3 +220,7 @@ LOGGING = {
 }
 
 SIGNATURES_PER_PAGE = 50
+
+# Letters' counts are recounted by the task worker this many seconds after signatures
+# change (signatories/tallies.py): shown counts lag by about that, well under a minute.
+COUNTS_REFRESH_SECONDS = int(os.environ.get("DJANGO_COUNTS_REFRESH_SECONDS", "20"))

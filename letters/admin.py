@@ -18,6 +18,7 @@ from signatories.admin import (
     letter_signatures_link,
 )
 from signatories.models import Signature, count_signatures
+from signatories.tallies import schedule_refresh
 from signatories.tasks import announce_response
 
 
@@ -126,6 +127,8 @@ class LetterAdmin(LetterImportMixin, ChangelistCountsMixin, SimpleHistoryAdmin):
         super().save_related(request, form, formsets, change)
         for addressee in form.instance.addressees.all():
             refresh_response(addressee)
+        # Its signatures may have changed in the inline.
+        schedule_refresh([form.instance.pk])
 
 
 @admin.register(Recipient)

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -11,19 +10,19 @@ from signatories.filters import SignatureFilter
 from signatories.models import (
     VERIFICATION_EXPLANATIONS,
     Signature,
-    public_country_count,
-    public_signature_count,
 )
+from signatories.paging import page_of
 from signatories.stats import Totals
+from signatories.tallies import tallied, tally_of
 
 RECENT_LETTERS = 6
 FEATURED_STATEMENTS = 6
 
 
 def _with_counts(letters):
-    # A GROUP BY query ignores Meta.ordering, so the order is restated; pk makes pages stable.
+    # Counts from each letter's tally (signatories.tallies); pk makes pages stable.
     return letters.annotate(
-        signature_count=public_signature_count(), country_count=public_country_count()
+        signature_count=tallied("total"), country_count=tallied("countries")
     ).order_by(*Letter._meta.ordering, "-pk")
 
 
@@ -56,16 +55,21 @@ class LetterListView(FilterView):
 
 
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = get_object_or_404(Letter.objects.published(), slug=slug)
-    public = Signature.objects.public().for_letter(letter)
-    totals = Totals.of(public)
+    """The letter, its recipients' answers, its counts and its signatories. The same
+    queries at ten signatures and at a million: counts come from the letter's tally, the
+    list is an index range (``signatories.paging``)."""
+    letter = get_object_or_404(Letter.objects.published().select_related("tally"), slug=slug)
+    tally = tally_of(letter)
+    totals = Totals.of_tally(tally)
+    public = Signature.objects.published_on(letter)
     filterset = SignatureFilter(
         request.GET,
-        queryset=public.select_related("signatory").in_display_order(),
+        queryset=public.select_related("signatory"),
         countries_offered=[(bar.value, bar.label) for bar in totals.by_country],
     )
-    page = Paginator(filterset.results, settings.SIGNATURES_PER_PAGE).get_page(
-        request.GET.get("page")
+    count, count_is_capped = filterset.count(tally)
+    page = page_of(
+        filterset.results, params=request.GET, count=count, per_page=settings.SIGNATURES_PER_PAGE
     )
     return render(
         request,
@@ -80,6 +84,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
             .in_display_order()[:FEATURED_STATEMENTS],
             "filter": filterset,
             "page": page,
+            "count_is_capped": count_is_capped,
             "verification_key": [
                 (value, label, VERIFICATION_EXPLANATIONS[value])
                 for value, label in Signature.Verification.choices
@@ -112,7 +117,7 @@ def recipient_detail(request: HttpRequest, slug: str) -> HttpResponse:
         recipient.addressees.filter(letter__status__in=Letter.PUBLIC_STATUSES)
         .select_related("letter")
         .prefetch_related("events")
-        .annotate(signature_count=public_signature_count("letter__signatures"))
+        .annotate(signature_count=tallied("total", letter="letter__"))
         .order_by("-letter__published_on", "letter__title")
     )
     return render(

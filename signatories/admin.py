@@ -44,9 +44,35 @@ from signatories.models import (
     SignatureImport,
     count_signatures,
 )
+from signatories.tallies import schedule_refresh
 from signatories.vetting import reject_signatures, set_status, verify_signatures
 
 INLINE_SIGNATURES_SHOWN = 30
+
+
+class RecountsLettersMixin:
+    """Saving or deleting here changes letters' published signatures or their breakdown:
+    bring those letters' counts up to date (``signatories.tallies``)."""
+
+    def letter_ids_of(self, queryset) -> set[int]:
+        raise NotImplementedError
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        letters = self.letter_ids_of(self.model.objects.filter(pk=form.instance.pk))
+        if previous := form.initial.get("letter"):  # a signature moved to another letter
+            letters.add(getattr(previous, "pk", previous))
+        schedule_refresh(letters)
+
+    def delete_model(self, request, obj):
+        letters = self.letter_ids_of(self.model.objects.filter(pk=obj.pk))
+        super().delete_model(request, obj)
+        schedule_refresh(letters)
+
+    def delete_queryset(self, request, queryset):
+        letters = self.letter_ids_of(queryset)
+        super().delete_queryset(request, queryset)
+        schedule_refresh(letters)
 
 
 class AnnotatedChangeList(ChangeList):
@@ -241,7 +267,7 @@ class SignatoryLettersInline(admin.TabularInline):
 
 
 @admin.register(Signatory)
-class SignatoryAdmin(ChangelistCountsMixin, SimpleHistoryAdmin):
+class SignatoryAdmin(RecountsLettersMixin, ChangelistCountsMixin, SimpleHistoryAdmin):
     form = SignatoryForm
     list_display = ["name", "kind", "category", "country", "published_signatures"]
     list_filter = ["kind", "category", "country"]
@@ -272,9 +298,14 @@ class SignatoryAdmin(ChangelistCountsMixin, SimpleHistoryAdmin):
     def view_on_site(self, obj):
         return None
 
+    def letter_ids_of(self, queryset) -> set[int]:
+        return set(
+            Signature.objects.filter(signatory__in=queryset).values_list("letter_id", flat=True)
+        )
+
 
 @admin.register(Signature)
-class SignatureAdmin(SimpleHistoryAdmin):
+class SignatureAdmin(RecountsLettersMixin, SimpleHistoryAdmin):
     form = SignatureForm
     list_display = [
         "signatory",
@@ -332,6 +363,9 @@ class SignatureAdmin(SimpleHistoryAdmin):
     paginator = CappedCountPaginator
     # Newest first, straight off the primary key index: no sort of a million rows.
     ordering = ["-pk"]
+
+    def letter_ids_of(self, queryset) -> set[int]:
+        return set(queryset.values_list("letter_id", flat=True))
 
     @admin.display(description="Shown publicly as")
     def shown_as(self, obj):

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from letters.models import Addressee, Letter, Recipient
 from signatories.models import Category, Display, Signatory, SignatoryKind, Signature
+from signatories.tallies import refresh_tally
 
 LETTER_SLUG = "survivors-child-safety-risk-assessment-2023"
 
@@ -194,4 +195,5 @@ def load_demo_letter() -> Letter:
                 "source": Signature.Source.ADMIN,
             },
         )
+    refresh_tally(letter.pk)
     return letter

@@ -40,8 +40,10 @@ from signatories.models import (
     SignatoryKind,
     Signature,
     SignatureImport,
+    list_sort_key,
     normalise_name,
 )
+from signatories.tallies import schedule_refresh
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -124,6 +126,8 @@ class ImportRow:
     outcome: str = Outcome.NEW
     duplicate_of: int | None = None
     signatory_id: int | None = None
+    # The matched signatory's kind and name as stored (its place in the signature list).
+    signatory_kind_name: tuple[str, str] | None = None
 
 
 @dataclass
@@ -740,6 +744,7 @@ def _resolve(letter: Letter, rows: list[ImportRow]) -> None:
             continue
         else:
             row.signatory_id = existing.pk
+            row.signatory_kind_name = (existing.kind, existing.name)
             row.outcome = Outcome.ALREADY_SIGNED if existing.signed else Outcome.MATCH
 
         if email:
@@ -827,10 +832,17 @@ def _write(letter: Letter, rows: list[ImportRow], *, publish: bool) -> None:
     )
     for row, signatory in zip(new_rows, created, strict=True):
         row.signatory_id = signatory.pk
+        row.signatory_kind_name = (signatory.kind, signatory.name)
 
     status = Signature.Status.PUBLISHED if publish else Signature.Status.PENDING
-    Signature.objects.bulk_create(
-        [
+    signatures = []
+    for row in rows:
+        if row.outcome not in (Outcome.NEW, Outcome.MATCH):
+            continue
+        # A matched signatory sorts by its name as stored, not as the file spells it.
+        kind, name = row.signatory_kind_name
+        rank, sort_name = list_sort_key(kind=kind, display=row.parsed["display"], name=name)
+        signatures.append(
             Signature(
                 letter=letter,
                 signatory_id=row.signatory_id,
@@ -839,12 +851,12 @@ def _write(letter: Letter, rows: list[ImportRow], *, publish: bool) -> None:
                 signed_on=row.parsed["signed_on"],
                 status=status,
                 source=Signature.Source.IMPORT,
+                list_rank=rank,
+                sort_name=sort_name,
             )
-            for row in rows
-            if row.outcome in (Outcome.NEW, Outcome.MATCH)
-        ],
-        batch_size=INSERT_BATCH,
-    )
+        )
+    Signature.objects.bulk_create(signatures, batch_size=INSERT_BATCH)
+    schedule_refresh([letter.pk])
 
 
 # Recording imports (one entry per import, for the audit trail)

@@ -193,6 +193,19 @@ class Signatory(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            return
+        # Its signatures sort by its kind and name (Signature.list_rank, sort_name).
+        signatures = list(self.signatures.only("pk", "display", "list_rank", "sort_name"))
+        for signature in signatures:
+            signature.list_rank, signature.sort_name = list_sort_key(
+                kind=self.kind, display=signature.display, name=self.name
+            )
+        Signature.objects.bulk_update(signatures, ["list_rank", "sort_name"], batch_size=1000)
+
     def get_absolute_url(self) -> str:
         return reverse("signatories:detail", args=[self.slug])
 
@@ -221,6 +234,26 @@ def public_name_of(name: str, display: str) -> str:
     return ""
 
 
+class ListRank(models.IntegerChoices):
+    """Where a signature sorts in public lists: organisations, then people named in full or
+    by first name, then people shown by initials or anonymously."""
+
+    ORGANISATION = 0, "Organisation"
+    NAMED = 1, "Person, named"
+    UNNAMED = 2, "Person, not named"
+
+
+def list_sort_key(*, kind: str, display: str, name: str) -> tuple[int, str]:
+    """``(list_rank, sort_name)`` of a signature: named ones alphabetically by the name as
+    shown, unnamed ones by when they signed (their id). Never a hidden name, whose place
+    in the list would give it away."""
+    if kind == SignatoryKind.ORGANISATION:
+        return ListRank.ORGANISATION, name.lower()[:200]
+    if display in (Display.FULL, Display.FIRST_NAME):
+        return ListRank.NAMED, public_name_of(name, display).lower()[:200]
+    return ListRank.UNNAMED, ""
+
+
 def first_name_expression(field: str = "signatory__name"):
     space = StrIndex(field, Value(" "))
     return Case(
@@ -238,6 +271,11 @@ class SignatureQuerySet(models.QuerySet):
 
     def for_letter(self, letter: Letter):
         return self.filter(letter=letter)
+
+    def published_on(self, letter: Letter):
+        """``public().for_letter(letter)`` for a letter already known to be public, without
+        joining the letter again: the shape the list index serves."""
+        return self.filter(letter=letter, status=SignatureStatus.PUBLISHED)
 
     def featured_statements(self):
         """Signatures staff chose to feature that carry a statement."""
@@ -267,41 +305,13 @@ class SignatureQuerySet(models.QuerySet):
 
     def in_display_order(self, *leading: str):
         """Organisations, then people; named ones alphabetically by the name as shown;
-        initials and anonymous ones last, in the order they signed. Never ordered by a
-        hidden name, whose position in the list would give it away. ``leading`` fields
+        initials and anonymous ones last, in the order they signed (``list_sort_key``,
+        stored on each signature so that an index serves the order). ``leading`` fields
         sort before all that (e.g. the letter, on a page listing several)."""
-        return self.alias(
-            _kind_rank=Case(
-                When(signatory__kind=SignatoryKind.ORGANISATION, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            _named_rank=Case(
-                When(display__in=[Display.FULL, Display.FIRST_NAME], then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            _sort_name=Case(
-                When(display=Display.FULL, then=Lower("signatory__name")),
-                When(display=Display.FIRST_NAME, then=Lower(first_name_expression())),
-                default=Value(""),
-            ),
-        ).order_by(*leading, "_kind_rank", "_named_rank", "_sort_name", "pk")
+        return self.order_by(*leading, *LIST_ORDER)
 
 
-def public_signature_count(prefix: str = "signatures") -> Count:
-    """Annotation counting a letter's published signatures (``Letter.objects.annotate``)."""
-    return Count(prefix, filter=Q(**{f"{prefix}__status": SignatureStatus.PUBLISHED}))
-
-
-def public_country_count(prefix: str = "signatures") -> Count:
-    """Annotation counting the distinct countries among a letter's published signatures."""
-    country = f"{prefix}__signatory__country"
-    return Count(
-        country,
-        filter=Q(**{f"{prefix}__status": SignatureStatus.PUBLISHED}) & ~Q(**{country: ""}),
-        distinct=True,
-    )
+LIST_ORDER = ("list_rank", "sort_name", "pk")
 
 
 class Signature(models.Model):
@@ -388,6 +398,12 @@ class Signature(models.Model):
         blank=True,
         help_text="Private. Why a public signature waits for a moderator.",
     )
+    # Derived from the signatory's kind and name and this display (``list_sort_key``):
+    # kept in step by save() here and by Signatory.save(), and set by every bulk insert.
+    list_rank = models.PositiveSmallIntegerField(
+        choices=ListRank, default=ListRank.NAMED, editable=False
+    )
+    sort_name = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -451,11 +467,30 @@ class Signature(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["letter", "status"], name="signature_letter_status_idx"),
+            # Serves every public list in display order, and keyset pages deep in it.
+            models.Index(
+                fields=["letter", "status", "list_rank", "sort_name", "id"],
+                name="signature_list_order_idx",
+            ),
+            models.Index(
+                fields=["letter", "list_rank", "sort_name", "id"],
+                condition=Q(featured=True, status=SignatureStatus.PUBLISHED) & ~Q(statement=""),
+                name="signature_featured_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.signatory} — {self.letter}"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"display", "signatory"} & set(update_fields):
+            self.list_rank, self.sort_name = list_sort_key(
+                kind=self.signatory.kind, display=self.display, name=self.signatory.name
+            )
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "list_rank", "sort_name"}
+        super().save(*args, **kwargs)
 
     @staticmethod
     def awaiting_confirmation() -> Q:
@@ -521,6 +556,32 @@ class BlockedEmailDomain(models.Model):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class LetterTally(models.Model):
+    """A letter's published signatures counted by kind, category, country and
+    verification: what its page, the letter lists and count.json show.
+
+    Kept apart from the letter, and refreshed by the task worker shortly after signatures
+    change (``signatories.tallies``), so that recording a signature never writes a row
+    that every other signer also writes: counts lag by under a minute instead.
+    ``reconcile_counts`` checks them against the signatures themselves."""
+
+    letter = models.OneToOneField(
+        Letter, on_delete=models.CASCADE, primary_key=True, related_name="tally"
+    )
+    total = models.PositiveIntegerField(default=0)
+    organisations = models.PositiveIntegerField(default=0)
+    individuals = models.PositiveIntegerField(default=0)
+    countries = models.PositiveIntegerField(default=0)
+    breakdown = models.JSONField(
+        default=list,
+        help_text="[kind, category, country, verification, count] for each combination.",
+    )
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.letter}: {self.total}"
 
 
 class PrivateExport(models.Model):

@@ -35,6 +35,7 @@ from signatories.models import (
     Source,
     Verification,
 )
+from signatories.tallies import schedule_refresh
 
 CONSENT_TEXT = (
     "I agree that my signature may be published on this letter and counted: my name as I "
@@ -301,6 +302,8 @@ def confirm_signature(*, signature_id: int) -> tuple[Signature, ConfirmOutcome]:
     signature._change_reason = "Confirmed by email"
     signature.save()
     published = signature.status == SignatureStatus.PUBLISHED
+    if published:
+        schedule_refresh([signature.letter_id])
     return signature, ConfirmOutcome.PUBLISHED if published else ConfirmOutcome.HELD
 
 
@@ -308,11 +311,14 @@ def confirm_signature(*, signature_id: int) -> tuple[Signature, ConfirmOutcome]:
 def withdraw_signature(*, signature_id: int) -> Signature:
     """Take the signature off every public page, count and export, and stop emails."""
     signature = Signature.objects.select_for_update().get(pk=signature_id)
+    was_counted = signature.status == SignatureStatus.PUBLISHED
     if signature.status != SignatureStatus.REJECTED:
         signature.status = SignatureStatus.WITHDRAWN
     signature.follow_up = False
     signature._change_reason = "Withdrawn by the signer"
     signature.save()
+    if was_counted:
+        schedule_refresh([signature.letter_id])
     return signature
 
 

@@ -31,11 +31,28 @@ class Totals:
 
     @classmethod
     def of(cls, signatures: SignatureQuerySet) -> "Totals":
+        """Counted now, by one aggregate query."""
+        return cls.from_breakdown(
+            [
+                (row["signatory__kind"], row["signatory__category"], row["signatory__country"])
+                + (row["count"],)
+                for row in signatures.breakdown()
+            ]
+        )
+
+    @classmethod
+    def of_tally(cls, tally) -> "Totals":
+        """From a letter's maintained tally (``signatories.tallies``): no query."""
+        return cls.from_breakdown(tally.breakdown if tally is not None else [])
+
+    @classmethod
+    def from_breakdown(cls, rows) -> "Totals":
+        """From rows ``(kind, category, country, …, count)``."""
         by_category: Counter = Counter()
         by_country: Counter = Counter()
-        for row in signatures.breakdown():
-            by_category[(row["signatory__kind"], row["signatory__category"])] += row["count"]
-            by_country[row["signatory__country"]] += row["count"]
+        for kind, category, country, *_, count in rows:
+            by_category[(kind, category)] += count
+            by_country[country] += count
         totals = cls(total=sum(by_category.values()))
         category_labels = dict(Category.choices)
         kind_labels = dict(SignatoryKind.choices)

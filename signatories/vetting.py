@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from signatories.models import Signature, SignatureQuerySet, SignatureStatus, Verification
+from signatories.tallies import schedule_refresh
 
 BATCH_SIZE = 1000
 
@@ -34,6 +35,7 @@ def _update(
         default_change_reason=reason,
         default_date=now,
     )
+    schedule_refresh({signature.letter_id for signature in changed})
     return len(changed)
 
 

@@ -4,7 +4,15 @@ import datetime
 import itertools
 
 from letters.models import Addressee, Letter, Recipient
-from signatories.models import Category, Display, Signatory, SignatoryKind, Signature
+from signatories.models import (
+    Category,
+    Display,
+    Signatory,
+    SignatoryKind,
+    Signature,
+    list_sort_key,
+)
+from signatories.tallies import schedule_refresh
 
 _seq = itertools.count(1)
 
@@ -60,9 +68,12 @@ def make_signature(letter: Letter, signatory: Signatory | None = None, **fields)
     values.update(fields)
     if values["status"] == Signature.Status.REJECTED:
         values.setdefault("rejection_reason", "Rejected in a test.")
-    return Signature.objects.create(
+    signature = Signature.objects.create(
         letter=letter, signatory=signatory or make_signatory(), **values
     )
+    # As every write path of the app does: the letter's counts follow.
+    schedule_refresh([letter.pk])
+    return signature
 
 
 def make_many_signatures(letter: Letter, count: int, *, countries=("GB", "US", "FR", "DE")) -> None:
@@ -83,18 +94,21 @@ def make_many_signatures(letter: Letter, count: int, *, countries=("GB", "US", "
         ]
     )
     displays = [Display.FULL, Display.FIRST_NAME, Display.INITIALS, Display.ANONYMOUS]
-    Signature.objects.bulk_create(
-        [
+    signatures = []
+    for i, signatory in enumerate(signatories):
+        display = displays[i % 4] if signatory.kind == SignatoryKind.INDIVIDUAL else Display.FULL
+        rank, sort_name = list_sort_key(kind=signatory.kind, display=display, name=signatory.name)
+        signatures.append(
             Signature(
                 letter=letter,
                 signatory=signatory,
-                display=displays[i % 4]
-                if signatory.kind == SignatoryKind.INDIVIDUAL
-                else Display.FULL,
+                display=display,
                 status=Signature.Status.PUBLISHED,
                 featured=i % 10 == 0,
                 statement=f"Statement {i}" if i % 10 == 0 else "",
+                list_rank=rank,
+                sort_name=sort_name,
             )
-            for i, signatory in enumerate(signatories)
-        ]
-    )
+        )
+    Signature.objects.bulk_create(signatures)
+    schedule_refresh([letter.pk])

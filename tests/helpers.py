@@ -1,5 +1,7 @@
 """Helpers shared by test modules: reading pages and CSV files as a person would."""
 
+import html
+import re
 from html.parser import HTMLParser
 
 
@@ -65,3 +67,9 @@ def letter_admin_form(letter, **changes) -> dict:
     for prefix in ("addressees", "sources", "signatures"):
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
     return data | changes
+
+
+def next_page_query(response) -> str | None:
+    """The query string of the page's "Next" link (rel="next"), or None on the last page."""
+    match = re.search(r'<a href="([^"]*)" rel="next">', response.content.decode())
+    return html.unescape(match.group(1)) if match else None

@@ -21,7 +21,7 @@ from tests.factories import (
     make_signatory,
     make_signature,
 )
-from tests.helpers import table_rows
+from tests.helpers import next_page_query, table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -72,14 +72,15 @@ def csv_rows(response) -> list[dict[str, str]]:
 
 def page_rows(client, letter: Letter, **params) -> list[list[str]]:
     """Every row of the letter page's signatory list, through all its pages."""
-    rows, number = [], 1
+    rows, url = [], letter_url(letter, **params)
     while True:
-        response = client.get(letter_url(letter, **params, page=number))
+        response = client.get(url)
         assert response.status_code == 200
         rows += table_rows(response)
-        if f"page={number + 1}" not in response.content.decode():
+        following = next_page_query(response)
+        if following is None:
             return rows
-        number += 1
+        url = letter.get_absolute_url() + following
 
 
 def as_on_page(row: dict[str, str]) -> list[str]:

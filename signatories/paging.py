@@ -1,0 +1,126 @@
+"""Pages of a public signature list that cost the same at page 1 and page 20,000.
+
+Lists are ordered by ``(list_rank, sort_name, id)``, which an index holds. "Next" and
+"Previous" links carry a cursor — the sort key of the row they continue from — so a page
+is an index range scan of one page's rows (keyset pagination), never ``OFFSET``, which
+reads and throws away every row before the page. ``?page=N`` still works (DESIGN's URL
+contract), by offset; the links the site prints are cursors.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from django.db.models import F
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+
+from signatories.models import LIST_ORDER, Signature, SignatureQuerySet
+
+KEY = Tuple(F("list_rank"), F("sort_name"), F("pk"))
+
+
+def encode_cursor(signature: Signature, number: int) -> str:
+    """A cursor for the page numbered ``number`` that starts after (or ends before) this
+    signature. It holds only the public sort key: a shown name in lower case, or nothing."""
+    raw = json.dumps([signature.list_rank, signature.sort_name, signature.pk, number])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str, int, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        rank, name, pk, number = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError):
+        return None
+    valid = (
+        type(rank) is int
+        and isinstance(name, str)
+        and type(pk) is int
+        and type(number) is int
+        and 0 <= rank <= 9
+        and len(name) <= 200
+        and 0 < pk < 2**63
+        and 0 < number < 2**31
+    )
+    return (rank, name, pk, number) if valid else None
+
+
+@dataclass
+class SignaturePage:
+    object_list: list
+    number: int
+    num_pages: int
+    count: int
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    cursor_refused: bool = False
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous_cursor is not None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+
+def page_of(signatures: SignatureQuerySet, *, params, count: int, per_page: int) -> SignaturePage:
+    """One page of ``signatures`` (filtered, not yet ordered) by ``after``/``before``
+    cursor or ``page`` number in ``params``; ``count`` is how many there are in all."""
+    num_pages = max(1, -(-count // per_page))
+    after, before = params.get("after"), params.get("before")
+    cursor = decode_cursor(after or before) if (after or before) else None
+    refused = bool(after or before) and cursor is None
+
+    if cursor is not None and after:
+        rank, name, pk, number = cursor
+        rows = list(
+            signatures.filter(TupleGreaterThan(KEY, (rank, name, pk))).order_by(*LIST_ORDER)[
+                : per_page + 1
+            ]
+        )
+        more_after, more_before = len(rows) > per_page, True
+        rows = rows[:per_page]
+    elif cursor is not None:
+        rank, name, pk, number = cursor
+        descending = [f"-{field}" for field in LIST_ORDER]
+        rows = list(
+            signatures.filter(TupleLessThan(KEY, (rank, name, pk))).order_by(*descending)[
+                : per_page + 1
+            ]
+        )
+        more_after, more_before = True, len(rows) > per_page
+        rows = rows[:per_page][::-1]
+    else:
+        number = _page_number(params.get("page"), num_pages)
+        start = (number - 1) * per_page
+        rows = list(signatures.order_by(*LIST_ORDER)[start : start + per_page + 1])
+        more_after, more_before = len(rows) > per_page, number > 1
+        rows = rows[:per_page]
+
+    number = min(max(number, 1), num_pages)
+    return SignaturePage(
+        object_list=rows,
+        number=number,
+        num_pages=max(num_pages, number),
+        count=count,
+        next_cursor=encode_cursor(rows[-1], number + 1) if rows and more_after else None,
+        previous_cursor=encode_cursor(rows[0], number - 1)
+        if rows and more_before and number > 1
+        else None,
+        cursor_refused=refused,
+    )
+
+
+def _page_number(value, num_pages: int) -> int:
+    """A page number as Paginator.get_page reads one: not a number → 1, too far → last."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), num_pages)

@@ -1,0 +1,175 @@
+"""Letters' signature counts, maintained off the hot path.
+
+Counting a million signatures on every page view is slow, and a counter bumped by every
+signature is one row that every signer writes at once: the UK petitions site fell over on
+exactly that in 2019. Instead each letter has a ``LetterTally``, recomputed from the
+signatures by one aggregate query in the task worker, a few seconds after they change:
+
+- every path that changes published signatures calls ``schedule_refresh``;
+- with the database task backend, the first change in a window queues a refresh to run
+  ``COUNTS_REFRESH_SECONDS`` later, and the changes that follow within that window ride
+  on it (the cache remembers that one is queued): counts lag by about that long, never
+  more than a minute with a running worker, and a burst of signatures costs one count;
+- with the immediate backend (development, tests) the refresh runs at once;
+- ``reconcile_counts`` compares every tally with the signatures and repairs any drift.
+"""
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, F
+from django.db.models.functions import Coalesce
+from django.tasks import default_task_backend, task
+from django.utils import timezone
+
+from signatories.models import LetterTally, SignatoryKind, Signature, SignatureStatus
+
+FIGURES = ("total", "organisations", "individuals", "countries", "breakdown")
+BREAKDOWN_FIELDS = ("signatory__kind", "signatory__category", "signatory__country", "verification")
+
+
+def count_breakdown(letter_id: int) -> list[list]:
+    """``[kind, category, country, verification, count]`` over the letter's published
+    signatures, in a stable order: one aggregate query."""
+    rows = (
+        Signature.objects.filter(letter_id=letter_id, status=SignatureStatus.PUBLISHED)
+        .values_list(*BREAKDOWN_FIELDS)
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return sorted([list(row) for row in rows])
+
+
+def figures_of(breakdown: list[list]) -> dict:
+    total = sum(row[-1] for row in breakdown)
+    organisations = sum(row[-1] for row in breakdown if row[0] == SignatoryKind.ORGANISATION)
+    return {
+        "total": total,
+        "organisations": organisations,
+        "individuals": total - organisations,
+        "countries": len({row[2] for row in breakdown if row[2]}),
+        "breakdown": breakdown,
+    }
+
+
+def refresh_tally(letter_id: int) -> LetterTally:
+    """Recount the letter's published signatures into its tally: two queries, the count
+    and an upsert."""
+    tally = LetterTally(
+        letter_id=letter_id, **figures_of(count_breakdown(letter_id)), refreshed_at=timezone.now()
+    )
+    LetterTally.objects.bulk_create(
+        [tally],
+        update_conflicts=True,
+        unique_fields=["letter"],
+        update_fields=[*FIGURES, "refreshed_at"],
+    )
+    return tally
+
+
+@task()
+def refresh_letter_tally(letter_id: int) -> int:
+    cache.delete(_queued_key(letter_id))
+    return refresh_tally(letter_id).total
+
+
+def _queued_key(letter_id: int) -> str:
+    return f"tally-refresh-queued:{letter_id}"
+
+
+def schedule_refresh(letter_ids) -> None:
+    """The published signatures of these letters changed: bring their counts up to date
+    soon (database backend) or now (immediate backend)."""
+    backend = default_task_backend
+    delay = settings.COUNTS_REFRESH_SECONDS
+    for letter_id in sorted(set(letter_ids)):
+        if not backend.supports_defer or delay <= 0:
+            refresh_tally(letter_id)
+        elif cache.add(_queued_key(letter_id), 1, timeout=delay + 60):
+            refresh_letter_tally.using(
+                run_after=timezone.now() + datetime.timedelta(seconds=delay)
+            ).enqueue(letter_id)
+
+
+def tallied(figure: str, *, letter: str = "") -> Coalesce:
+    """Annotation: a figure of the letter's tally (``total``, ``countries``…), 0 if it has
+    none; ``letter`` is the path to the letter (``"letter__"`` from an addressee). A join
+    to one row per letter, where counting would read every signature."""
+    return Coalesce(F(f"{letter}tally__{figure}"), 0)
+
+
+def tally_of(letter) -> LetterTally | None:
+    """The letter's tally (fetched with ``select_related("tally")``), or None if its
+    signatures were never counted: a letter nobody has signed."""
+    try:
+        return letter.tally
+    except LetterTally.DoesNotExist:
+        return None
+
+
+def tally_count(tally: LetterTally | None, **wanted: str) -> int:
+    """How many of the tally's signatures have every given value, from ``kind``,
+    ``category``, ``country`` and ``verification``: the size of a filtered list, with no
+    query."""
+    if tally is None:
+        return 0
+    positions = {"kind": 0, "category": 1, "country": 2, "verification": 3}
+    wanted = {positions[name]: value for name, value in wanted.items() if value}
+    return sum(
+        row[-1]
+        for row in tally.breakdown
+        if all(row[position] == value for position, value in wanted.items())
+    )
+
+
+def country_totals(tallies) -> tuple[Counter, Counter]:
+    """Signatures per country code ("" for none stated), and letters per country, over
+    these tallies."""
+    signatures, letters = Counter(), Counter()
+    for breakdown in tallies.values_list("breakdown", flat=True):
+        in_letter = Counter()
+        for row in breakdown:
+            in_letter[row[2]] += row[-1]
+        signatures.update(in_letter)
+        letters.update(code for code, count in in_letter.items() if count)
+    return signatures, letters
+
+
+@dataclass(frozen=True)
+class Drift:
+    letter_id: int
+    recorded: int | None  # None: the letter had no tally
+    actual: int
+    breakdown_differs: bool
+
+
+def reconcile(*, letter_ids=None, fix: bool = True) -> list[Drift]:
+    """Recount letters (all that have signatures or a tally, by default) and report each
+    tally that differs from the signatures; with ``fix``, correct it."""
+    if letter_ids is None:
+        letter_ids = set(Signature.objects.values_list("letter_id", flat=True).distinct()) | set(
+            LetterTally.objects.values_list("letter_id", flat=True)
+        )
+    tallies = LetterTally.objects.in_bulk(letter_ids)
+    drifts = []
+    for letter_id in sorted(letter_ids):
+        figures = figures_of(count_breakdown(letter_id))
+        tally = tallies.get(letter_id)
+        if tally is not None and all(
+            getattr(tally, name) == value for name, value in figures.items()
+        ):
+            continue
+        drifts.append(
+            Drift(
+                letter_id=letter_id,
+                recorded=None if tally is None else tally.total,
+                actual=figures["total"],
+                breakdown_differs=tally is None or tally.breakdown != figures["breakdown"],
+            )
+        )
+        if fix:
+            refresh_tally(letter_id)
+    return drifts
