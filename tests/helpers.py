@@ -71,5 +71,14 @@ def letter_admin_form(letter, **changes) -> dict:
 
 def next_page_query(response) -> str | None:
     """The query string of the page's "Next" link (rel="next"), or None on the last page."""
-    match = re.search(r'<a href="([^"]*)" rel="next">', response.content.decode())
+    return _link_query(response, "next")
+
+
+def previous_page_query(response) -> str | None:
+    """The query string of the page's "Previous" link (rel="prev"), or None on the first."""
+    return _link_query(response, "prev")
+
+
+def _link_query(response, rel: str) -> str | None:
+    match = re.search(rf'<a href="([^"]*)" rel="{rel}">', response.content.decode())
     return html.unescape(match.group(1)) if match else None

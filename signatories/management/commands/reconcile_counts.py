@@ -1,0 +1,42 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from letters.models import Letter
+from signatories.tallies import reconcile
+
+
+class Command(BaseCommand):
+    help = (
+        "Recount every letter's signatures and compare with the counts its pages show "
+        "(its tally); report each difference and fix it. With --check, only report, and "
+        "exit with status 1 if anything differs. Safe to run at any time, e.g. daily."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("letters", nargs="*", help="Slugs of the letters (default: all).")
+        parser.add_argument(
+            "--check", action="store_true", help="Report differences; change nothing."
+        )
+
+    def handle(self, *args, letters, check, **options):
+        letter_ids = None
+        if letters:
+            found = dict(Letter.objects.filter(slug__in=letters).values_list("slug", "pk"))
+            if missing := sorted(set(letters) - set(found)):
+                raise CommandError(f"No letter with the slug: {', '.join(missing)}.")
+            letter_ids = set(found.values())
+        drifts = reconcile(letter_ids=letter_ids, fix=not check)
+        slugs = dict(
+            Letter.objects.filter(pk__in=[d.letter_id for d in drifts]).values_list("pk", "slug")
+        )
+        for drift in drifts:
+            recorded = "no count yet" if drift.recorded is None else f"{drift.recorded:,}"
+            detail = " (and its breakdown)" if drift.breakdown_differs else ""
+            self.stdout.write(
+                f"{slugs[drift.letter_id]}: showed {recorded}, counted {drift.actual:,}{detail}"
+            )
+        if not drifts:
+            self.stdout.write("No differences: every letter's counts match its signatures.")
+        elif check:
+            raise CommandError(f"{len(drifts)} letter(s) differ; run without --check to fix.")
+        else:
+            self.stdout.write(f"Fixed {len(drifts)} letter(s).")
