@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETags for every page, and 304 answers to conditional requests (config/http.py).
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -159,13 +161,20 @@ SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/"
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured("DJANGO_SITE_URL must start with http:// or https://.")
 
-# Cache, shared by every app server in production: per-IP sign limits live here.
+# Cache, shared by every app server in production: per-IP sign limits live here, and
+# ("pages") the public pages, rendered once a minute whatever the traffic (config/http.py).
+PUBLIC_CACHE_SECONDS = int(os.environ.get("DJANGO_PUBLIC_CACHE_SECONDS", "60"))
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
-        }
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "pages",
+        },
     }
     # django-ratelimit 4.1 predates Django's own Redis backend, whose INCR is atomic.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
@@ -173,6 +182,16 @@ else:
     # One process's memory: right for runserver and the tests, wrong for several app
     # servers (README, "Production"). django-ratelimit says so as an error; it is expected.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # In development a page shows each change at once.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.dummy.DummyCache"
+            if DEBUG
+            else "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+        },
+    }
 
 # Background work (emails): django.tasks. Production stores tasks in the database and
 # `manage.py db_worker` runs them; development runs them at once, so that `make run`

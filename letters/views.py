@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.decorators import method_decorator
 from django_filters.views import FilterView
 
+from config.http import public_page
 from letters.filters import LetterFilter
 from letters.models import Addressee, Letter, Recipient
 from signatories.filters import SignatureFilter
@@ -26,6 +28,7 @@ def _with_counts(letters):
     ).order_by(*Letter._meta.ordering, "-pk")
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     published = _with_counts(Letter.objects.published())
     return render(
@@ -38,6 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@method_decorator(public_page, name="dispatch")
 class LetterListView(FilterView):
     filterset_class = LetterFilter
     template_name = "letters/letter_list.html"
@@ -54,6 +58,7 @@ class LetterListView(FilterView):
         return paginator, page, page.object_list, page.has_other_pages()
 
 
+@public_page
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The letter, its recipients' answers, its counts and its signatories. The same
     queries at ten signatures and at a million: counts come from the letter's tally, the
@@ -93,6 +98,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@public_page
 def recipient_list(request: HttpRequest) -> HttpResponse:
     on_public_letters = Q(addressees__letter__status__in=Letter.PUBLIC_STATUSES)
     recipients = (
@@ -110,6 +116,7 @@ def recipient_list(request: HttpRequest) -> HttpResponse:
     return render(request, "letters/recipient_list.html", {"recipients": recipients})
 
 
+@public_page
 def recipient_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Every published letter addressed to the recipient and how it answered."""
     recipient = get_object_or_404(Recipient, slug=slug)

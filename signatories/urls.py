@@ -10,6 +10,7 @@ urlpatterns = [
         views.letter_signatures_csv,
         name="letter_csv",
     ),
+    path("letters/<slug:slug>/count.json", views.letter_count, name="letter_count"),
     path("letters/<slug:slug>/sign/", views.sign, name="sign"),
     path("letters/<slug:slug>/sign/sent/", views.sign_sent, name="sign_sent"),
     path("letters/<slug:slug>/confirm/<str:token>/", views.confirm, name="confirm"),

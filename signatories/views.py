@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_countries import countries
 from django_countries.fields import Country
 
+from config.http import public_page
 from letters.models import Letter
 from signatories.abuse import client_ip, filled_too_fast, over_email_limit, over_ip_limit
 from signatories.emails import normalise_email
@@ -33,9 +34,10 @@ from signatories.signing import (
     withdraw_signature,
 )
 from signatories.stats import Totals
-from signatories.tallies import country_totals
+from signatories.tallies import country_totals, tally_of
 
 
+@public_page
 def letter_signatures_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """The letter's public signatory list as CSV, with the page's filters."""
     letter = get_object_or_404(Letter.objects.published(), slug=slug)
@@ -50,6 +52,26 @@ def letter_signatures_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return csv_response(csv_lines(PUBLIC_COLUMNS, rows), filename=f"{letter.slug}-signatures.csv")
 
 
+@public_page
+def letter_count(request: HttpRequest, slug: str) -> JsonResponse:
+    """The letter's counts for other sites and widgets: small, cached a minute, and as
+    fresh as the letter's page."""
+    letter = get_object_or_404(Letter.objects.published().select_related("tally"), slug=slug)
+    tally = tally_of(letter)
+    return JsonResponse(
+        {
+            "letter": letter.slug,
+            "url": request.build_absolute_uri(letter.get_absolute_url()),
+            "signatures": tally.total if tally else 0,
+            "organisations": tally.organisations if tally else 0,
+            "individuals": tally.individuals if tally else 0,
+            "countries": tally.countries if tally else 0,
+            "counted_at": tally.refreshed_at.isoformat() if tally else None,
+        }
+    )
+
+
+@public_page
 def signatory_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A signatory's page: only for those named in full on at least one public letter,
     listing only those letters, so a name chosen to be hidden elsewhere stays hidden."""
@@ -70,6 +92,7 @@ def signatory_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@public_page
 def country_list(request: HttpRequest) -> HttpResponse:
     """Signatures and letters per country, summed from the public letters' tallies: one
     query, whatever the number of signatures."""
@@ -96,6 +119,7 @@ def country_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 def country_detail(request: HttpRequest, code: str) -> HttpResponse:
     if len(code) != 2 or not countries.alpha2(code):
         raise Http404("No such country code.")
@@ -254,6 +278,7 @@ def unfollow(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     )
 
 
+@public_page
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(
         request,

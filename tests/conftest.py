@@ -26,3 +26,13 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_page_cache(settings):
+    """Pages render afresh on every request in tests (test_http_cache.py turns the
+    server-side page cache on where it is the subject)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }

@@ -648,6 +648,7 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
         urls += [
             letter.get_absolute_url(),
             reverse("signatories:letter_csv", args=[letter.slug]),
+            reverse("signatories:letter_count", args=[letter.slug]),
             reverse("signatories:sign", args=[letter.slug]),
             reverse("signatories:sign_sent", args=[letter.slug]),
         ]
