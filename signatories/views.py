@@ -43,7 +43,7 @@ def letter_signatures_csv(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(Letter.objects.published(), slug=slug)
     filterset = SignatureFilter(
         request.GET,
-        queryset=Signature.objects.public().for_letter(letter).in_display_order(),
+        queryset=Signature.objects.published_on(letter).in_display_order(),
     )
     profile_url = request.build_absolute_uri(
         reverse("signatories:detail", args=[PROFILE_SLUG_PLACEHOLDER])
