@@ -161,20 +161,26 @@ SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/"
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured("DJANGO_SITE_URL must start with http:// or https://.")
 
-# Cache, shared by every app server in production: per-IP sign limits live here, and
-# ("pages") the public pages, rendered once a minute whatever the traffic (config/http.py).
+# Caches. "default", shared by every app server in production (Redis): per-IP sign
+# limits. "pages": public pages rendered at most once a minute per address and process
+# (config/http.py). It is each process's own memory on purpose: a hit then costs no
+# network round trip, and a few renders a minute per process cost nothing; shared caches
+# (a CDN, nginx) in front do the sharing, from the Cache-Control headers.
 PUBLIC_CACHE_SECONDS = int(os.environ.get("DJANGO_PUBLIC_CACHE_SECONDS", "60"))
+PAGE_CACHE = {
+    "BACKEND": "django.core.cache.backends.dummy.DummyCache"
+    if DEBUG
+    else "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "pages",
+    "OPTIONS": {"MAX_ENTRIES": 1000},
+}
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
         },
-        "pages": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
-            "KEY_PREFIX": "pages",
-        },
+        "pages": PAGE_CACHE,
     }
     # django-ratelimit 4.1 predates Django's own Redis backend, whose INCR is atomic.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
@@ -184,13 +190,7 @@ else:
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        # In development a page shows each change at once.
-        "pages": {
-            "BACKEND": "django.core.cache.backends.dummy.DummyCache"
-            if DEBUG
-            else "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "pages",
-        },
+        "pages": PAGE_CACHE,  # none in development: each change shows at once
     }
 
 # Background work (emails): django.tasks. Production stores tasks in the database and

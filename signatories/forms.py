@@ -1,7 +1,8 @@
+import functools
+
 from django import forms
 from django.utils.text import slugify
 from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
 from signatories.abuse import form_stamp, seconds_since_stamp
 from signatories.emails import domain_and_parents, split_email
@@ -18,7 +19,11 @@ from signatories.models import (
 )
 from signatories.signing import CONSENT_TEXT, SignerDetails
 
-BLANK_COUNTRY = [("", "Not stated")]
+
+@functools.cache
+def country_choices() -> list[tuple[str, str]]:
+    """Every ISO country, made once: a callable, so that each form doesn't copy the list."""
+    return [("", "Not stated"), *countries]
 
 
 def unique_signatory_slug(name: str, *, exclude_pk: int | None = None) -> str:
@@ -215,9 +220,7 @@ class SignForm(forms.Form):
             "invalid": "Enter an email address like name@example.org.",
         },
     )
-    country = LazyTypedChoiceField(
-        label="Country (optional)", choices=BLANK_COUNTRY + list(countries), required=False
-    )
+    country = forms.ChoiceField(label="Country (optional)", choices=country_choices, required=False)
     category = forms.ChoiceField(
         label="Which describes you best?",
         choices=[

@@ -174,31 +174,33 @@ def sign_letter(
 
     normalised = normalise_email(details.email)
     signature_values = _signature_values(details, ip_address=ip_address, hold_reason=hold_reason)
-    try:
-        with transaction.atomic():
-            signatory = Signatory.objects.create(
-                slug=public_form_slug(details), **_signatory_values(details)
-            )
-            signature = Signature.objects.create(
+    # One transaction, one commit: the signature and its queued email are stored together.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                signatory = Signatory.objects.create(
+                    slug=public_form_slug(details), **_signatory_values(details)
+                )
+                signature = Signature.objects.create(
+                    letter=letter,
+                    signatory=signatory,
+                    email_normalised=normalised,
+                    **signature_values,
+                )
+                signature._change_reason = "Signed on the public form"
+            outcome = SignOutcome.CREATED
+        except IntegrityError:
+            # The address has signed this letter before, or a twin request has just signed
+            # it: the unique constraint let only one of them in. Take that one.
+            signature, outcome = _sign_again(
                 letter=letter,
-                signatory=signatory,
-                email_normalised=normalised,
-                **signature_values,
+                normalised=normalised,
+                details=details,
+                signature_values=signature_values,
             )
-            signature._change_reason = "Signed on the public form"
-        outcome = SignOutcome.CREATED
-    except IntegrityError:
-        # The address has signed this letter before, or a twin request has just signed it:
-        # the unique constraint let only one of them in. Take that one.
-        signature, outcome = _sign_again(
-            letter=letter,
-            normalised=normalised,
-            details=details,
-            signature_values=signature_values,
-        )
-    if send_email:
-        kind = "already_signed" if outcome == SignOutcome.ALREADY_SIGNED else "confirm"
-        send_signature_email.enqueue(signature.pk, kind)
+        if send_email:
+            kind = "already_signed" if outcome == SignOutcome.ALREADY_SIGNED else "confirm"
+            send_signature_email.enqueue(signature.pk, kind)
     return signature, outcome
 
 

@@ -142,7 +142,9 @@ def country_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _signable_letter(slug: str) -> Letter:
-    return get_object_or_404(Letter.objects.published(), slug=slug)
+    fields = ["slug", "title", "summary", "status", "closed_on"]
+    fields += ["accepts_public_signatures", "moderate_public_signatures"]
+    return get_object_or_404(Letter.objects.published().only(*fields), slug=slug)
 
 
 @never_cache
