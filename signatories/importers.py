@@ -2,18 +2,26 @@
 
 ``import_signatures`` reads the whole file, checks every row, matches rows against the
 signatories already recorded, and writes only when every row is valid: all or nothing,
-in one transaction, with bulk queries whose number does not grow with the file (lookups
-are chunked). A dry run does the same work and writes nothing, so the admin can show a
-preview. Existing signatories are matched, never modified: staff edits win over a
-partner's spreadsheet.
+in one transaction, with bulk queries whose number does not grow with the file. A dry run
+does the same work and writes nothing, so the admin can show a preview. Existing
+signatories are matched, never modified: staff edits win over a partner's spreadsheet.
+
+A file may have 100,000 rows, so the work per row is kept small: cells without accents or
+control characters skip normalising, repeated values (kinds, countries, email domains)
+are checked once, and no model instance is made per row. On PostgreSQL each lookup is one
+query whatever the file's size (the values go as one array, not one parameter each) and
+new rows are written with ``COPY``; elsewhere (SQLite, for trying the app) lookups are
+chunked ``IN`` lists and inserts ``bulk_create``.
 """
 
 import csv
+import gc
 import io
 import re
 import string
 import unicodedata
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache, lru_cache
@@ -23,7 +31,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, Lookup, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -47,10 +55,13 @@ from signatories.tallies import schedule_refresh
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000
+# Strings per ``IN`` list where lookups are chunked (not PostgreSQL).
 LOOKUP_CHUNK = 10_000
 # ``slug LIKE 'base-%'`` terms per query: SQLite parses a chain of ORs as a tree no
 # deeper than 1,000.
 SLUG_PREFIX_CHUNK = 200
+# Rows per INSERT where ``bulk_create`` writes (not PostgreSQL); Django lowers it to what
+# SQLite's limit on query parameters allows.
 INSERT_BATCH = 1000
 
 COLUMNS = [
@@ -92,7 +103,20 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
 
-validate_email = EmailValidator()
+
+class _EmailValidator(EmailValidator):
+    """Django's email validator, with each domain's verdict remembered: the addresses in a
+    file share a few domains, and the domain is the costly half to check."""
+
+    # The compiled pattern itself, not Django's lazy proxy to it (a lookup on every use).
+    user_regex = re.compile(EmailValidator.user_regex.pattern, EmailValidator.user_regex.flags)
+
+    def __init__(self):
+        super().__init__()
+        self.validate_domain_part = lru_cache(maxsize=4096)(super().validate_domain_part)
+
+
+validate_email = _EmailValidator()
 validate_website = URLValidator(schemes=["http", "https"])
 
 
@@ -114,7 +138,7 @@ class RowError:
         return f"Line {self.line}, column “{self.column}”: {self.reason}"
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     """One data row of the file. ``values`` holds the cells as read (trimmed, with the
     export's formula guard removed); ``parsed`` the cleaned values the import writes."""
@@ -223,6 +247,30 @@ def import_signatures(
     Signatures are created with source "import", published when ``publish`` else pending
     review. Nothing is written when ``dry_run`` or when any row or the file is invalid.
     """
+    with _collector_paused():
+        return _import(
+            letter=letter, data=data, filename=filename, dry_run=dry_run, publish=publish
+        )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the duration: an import makes a few
+    objects per row that all live until it ends, and the collector would scan them again
+    and again as they accumulate, for nothing (a third of the time of reading and
+    checking 100,000 rows). Reference counting still frees what dies on the way."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import(
+    *, letter: Letter, data: bytes, filename: str, dry_run: bool, publish: bool
+) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run, publish=publish)
     try:
         report.source_format, records = read_records(data)
@@ -275,6 +323,7 @@ def read_records(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
     if data.startswith(ZIP_MAGIC):
         sheet, rows = _xlsx_rows(data)
         source_format = f"XLSX (first sheet, “{sheet}”)"
+        controls = True
     elif data.startswith(OLE2_MAGIC):
         raise FileRejected(
             "This is an old-style Excel (.xls) or password-protected workbook, which cannot "
@@ -286,10 +335,12 @@ def read_records(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
         rows = _csv_rows(text, delimiter)
         names = {",": "comma", ";": "semicolon", "\t": "tab"}
         source_format = f"CSV ({encoding}, {names[delimiter]}-separated)"
+        # Most files have none at all; then no cell needs searching for them.
+        controls = CONTROL_CHARACTERS.search(text) is not None
 
     records = []
     for line, cells in rows:
-        cleaned = [_clean_cell(cell) for cell in cells]
+        cleaned = [_clean_cell(cell, controls) for cell in cells]
         if not any(cleaned):
             continue
         if len(records) > MAX_ROWS:
@@ -400,10 +451,14 @@ def _xlsx_text(value) -> str:
     return str(value)
 
 
-def _clean_cell(value: str) -> str:
-    """NFC-normalised, trimmed, without control characters or our export's formula
-    guard: ``'=SUM(…)`` comes back as ``=SUM(…)``."""
-    value = CONTROL_CHARACTERS.sub("", unicodedata.normalize("NFC", value)).strip()
+def _clean_cell(value: str, controls: bool = True) -> str:
+    """NFC-normalised, trimmed, without control characters (``controls=False``: there
+    are none) or our export's formula guard: ``'=SUM(…)`` comes back as ``=SUM(…)``."""
+    if not value.isascii():  # ASCII text is NFC already
+        value = unicodedata.normalize("NFC", value)
+    if controls:
+        value = CONTROL_CHARACTERS.sub("", value)
+    value = value.strip()
     if value.startswith("'") and value[1:2] and value[1] in FORMULA_PREFIXES:
         value = value[1:].strip()
     return value
@@ -443,6 +498,7 @@ def _read_header(cells: list[str], report: ImportReport) -> dict[int, str]:
     return columns
 
 
+@lru_cache(maxsize=4096)
 def _choice_key(text: str) -> str:
     return " ".join(text.casefold().replace("_", " ").replace("-", " ").split())
 
@@ -532,14 +588,13 @@ def _country_code(text: str) -> str | None:
 def _parse_row(
     line: int, cells: list[str], columns: dict[int, str], header_width: int
 ) -> ImportRow:
-    values = {
-        column: (cells[index] if index < len(cells) else "") for index, column in columns.items()
-    }
-    row = ImportRow(line=line, values=values)
+    width = len(cells)
+    values = {column: cells[index] if index < width else "" for index, column in columns.items()}
+    errors: list[RowError] = []
     # Cells beyond the header usually mean an unquoted delimiter inside a cell, which
     # has shifted every value after it into the wrong column.
-    if extra := [cell for cell in cells[header_width:] if cell]:
-        row.errors.append(
+    if width > header_width and (extra := [cell for cell in cells[header_width:] if cell]):
+        errors.append(
             RowError(
                 line,
                 "(beyond the header)",
@@ -548,19 +603,20 @@ def _parse_row(
             )
         )
 
+    get = values.get
+
     def error(column: str, reason: str) -> None:
-        row.errors.append(RowError(line, column, reason))
+        errors.append(RowError(line, column, reason))
 
     def text(column: str) -> str:
-        value = values.get(column, "")
-        limit = TEXT_LIMITS.get(column)
-        if limit and len(value) > limit:
-            error(column, f"too long: {len(value)} characters, at most {limit}.")
+        value = get(column, "")
+        if len(value) > TEXT_LIMITS[column]:
+            error(column, f"too long: {len(value)} characters, at most {TEXT_LIMITS[column]}.")
             return ""
         return value
 
-    parsed = row.parsed
-    name = normalise_name(values.get("name", ""))
+    parsed: dict[str, Any] = {}
+    name = normalise_name(get("name", ""))
     if not name:
         error("name", "missing name.")
     elif len(name) > TEXT_LIMITS["name"]:
@@ -569,14 +625,14 @@ def _parse_row(
         parsed["name"] = name
 
     kind = SignatoryKind.INDIVIDUAL
-    if raw := values.get("kind"):
+    if raw := get("kind"):
         kind = KINDS.get(_choice_key(raw))
         if kind is None:
             error("kind", f"unknown kind “{raw}”: use individual or organisation.")
     parsed["kind"] = kind
 
     category = Category.OTHER
-    if raw := values.get("category"):
+    if raw := get("category"):
         category = CATEGORIES.get(_choice_key(raw))
         if category is None:
             error("category", f"unknown category “{raw}”.")
@@ -589,7 +645,7 @@ def _parse_row(
     parsed["category"] = category
 
     country = ""
-    if raw := values.get("country"):
+    if raw := get("country"):
         country = _country_code(raw)
         if country is None:
             error("country", f"unknown country “{raw}”: use an ISO code such as GB or a name.")
@@ -597,7 +653,7 @@ def _parse_row(
 
     parsed["role"] = text("role")
     parsed["affiliation"] = text("affiliation")
-    parsed["statement"] = values.get("statement", "")
+    parsed["statement"] = get("statement", "")
 
     website = text("website")
     if website and not HTTP_URL.match(website):
@@ -621,7 +677,7 @@ def _parse_row(
     parsed["email"] = email
 
     display = Display.FULL
-    if raw := values.get("display"):
+    if raw := get("display"):
         display = DISPLAYS.get(_choice_key(raw))
         if display is None:
             error(
@@ -632,7 +688,7 @@ def _parse_row(
     parsed["display"] = display
 
     signed_on = None
-    if raw := values.get("signed_at"):
+    if raw := get("signed_at"):
         try:
             if not ISO_DATE.fullmatch(raw):
                 raise ValueError
@@ -641,9 +697,7 @@ def _parse_row(
             error("signed_at", f"invalid date “{raw}”: use YYYY-MM-DD, e.g. 2024-01-31.")
     parsed["signed_on"] = signed_on
 
-    if row.errors:
-        row.outcome = Outcome.ERROR
-    return row
+    return ImportRow(line, values, parsed, errors, Outcome.ERROR if errors else Outcome.NEW)
 
 
 # Matching against the database and within the file
@@ -671,42 +725,77 @@ def _lookup_chunk() -> int:
     return min(LOOKUP_CHUNK, (limit - 10) // 2) if limit else LOOKUP_CHUNK
 
 
+class EqualsAny(Lookup):
+    """``lhs = ANY(values)``, on PostgreSQL: however many values, one parameter and one
+    query, where ``__in`` takes a parameter per value (Django and psycopg handle each in
+    Python: some seconds for 100,000) and a query per chunk (a table scan each). The
+    values go as one newline-separated string, split by the server: ten times quicker to
+    send than an array. Not registered: used as ``filter(EqualsAny(F("slug"), slugs))``."""
+
+    lookup_name = "equals_any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        joined = "\n".join(values)
+        if "" in values or joined.count("\n") != len(values) - 1:
+            # A value that is empty or has a line break would be lost in the split.
+            return f"{lhs_sql} = ANY(%s::text[])", (*lhs_params, values)
+        return f"{lhs_sql} = ANY(string_to_array(%s, chr(10)))", (*lhs_params, joined)
+
+
+def _candidates(letter: Letter, emails: set[str], names: set[str]) -> Iterator[Any]:
+    """The signatories whose email (lower case) is one of ``emails`` or whose name (lower
+    case) is one of ``names``, as named rows with whether each signed ``letter``.
+
+    Neither column has an index (a table scan either way), so one query looks for both:
+    on PostgreSQL one query in all, elsewhere one per chunk of each."""
+    if not emails and not names:
+        return
+    signatories = (
+        Signatory.objects.order_by()
+        .annotate(signed=Exists(Signature.objects.filter(letter=letter, signatory=OuterRef("pk"))))
+        .values_list("pk", "name", "email", "country", "kind", "signed", named=True)
+    )
+    if connection.vendor == "postgresql":
+        yield from signatories.filter(
+            EqualsAny(Lower("email"), tuple(emails)) | EqualsAny(Lower("name"), tuple(names))
+        )
+        return
+    signatories = signatories.alias(email_key=Lower("email"), name_key=Lower("name"))
+    size = _lookup_chunk()
+    for email_chunk, name_chunk in zip_longest(
+        _chunks(sorted(emails), size), _chunks(sorted(names), size), fillvalue=[]
+    ):
+        yield from signatories.filter(Q(email_key__in=email_chunk) | Q(name_key__in=name_chunk))
+
+
 def _resolve(letter: Letter, rows: list[ImportRow]) -> None:
     """Set each valid row's outcome: new, match, already signed or duplicate.
 
     A row is the same signatory as an existing one with its email (any case), or with its
-    name (any case) and country. Candidates come in chunked bulk queries; the final
-    comparison is Python's ``casefold``, which is exact where SQL's ``lower`` is not.
+    name (any case) and country. Candidates come in bulk queries (``_candidates``); the
+    final comparison is Python's ``casefold``, which is exact where SQL's ``lower`` is not.
     """
     valid = [row for row in rows if not row.errors]
     emails = {row.parsed["email"] for row in valid if row.parsed["email"]}
     name_variants = set()
+    wanted_names = set()
     for row in valid:
-        name_variants.update(
-            (row.parsed["name"].lower(), row.parsed["name"].translate(ASCII_LOWER))
-        )
+        name = row.parsed["name"]
+        name_variants.add(name.lower())
+        if not name.isascii():  # ASCII names lower the same either way
+            name_variants.add(name.translate(ASCII_LOWER))
+        wanted_names.add((name.casefold(), row.parsed["country"]))
 
-    wanted_names = {(row.parsed["name"].casefold(), row.parsed["country"]) for row in valid}
-    signatories = Signatory.objects.order_by().alias(
-        email_key=Lower("email"), name_key=Lower("name")
-    )
-    signed = Exists(Signature.objects.filter(letter=letter, signatory=OuterRef("pk")))
-    fields = ("pk", "name", "email", "country", "kind", "signed")
     by_email: dict[str, dict[int, Any]] = {}
     by_name: dict[tuple[str, str], dict[int, Any]] = {}
-    size = _lookup_chunk()
-    for email_chunk, name_chunk in zip_longest(
-        _chunks(sorted(emails), size), _chunks(sorted(name_variants), size), fillvalue=[]
-    ):
-        # Neither column has an index, so one query per chunk looks for both.
-        found = signatories.filter(
-            Q(email_key__in=email_chunk) | Q(name_key__in=name_chunk)
-        ).annotate(signed=signed)
-        for match in found.values_list(*fields, named=True):
-            if match.email.lower() in emails:
-                by_email.setdefault(match.email.lower(), {})[match.pk] = match
-            if (name_key := (match.name.casefold(), match.country)) in wanted_names:
-                by_name.setdefault(name_key, {})[match.pk] = match
+    for match in _candidates(letter, emails, name_variants):
+        if match.email.lower() in emails:
+            by_email.setdefault(match.email.lower(), {})[match.pk] = match
+        if (name_key := (match.name.casefold(), match.country)) in wanted_names:
+            by_name.setdefault(name_key, {})[match.pk] = match
 
     def best(candidates: dict[int, Any]):
         # The one that already signed this letter, if any; else the oldest.
@@ -759,19 +848,16 @@ def _resolve(letter: Letter, rows: list[ImportRow]) -> None:
 
 def unique_slugs(names: list[str]) -> list[str]:
     """Free slugs for ``names``, in order: ``barnardos``, ``barnardos-2``… avoiding the
-    slugs in the database and each other, found with a few bulk queries: one ``IN``
-    query checks every proposed slug, and only bases already taken fetch their
-    ``base-N`` family."""
+    slugs in the database and each other, found with a few bulk queries: one query checks
+    every proposed slug, and only bases already taken fetch their ``base-N`` family."""
     bases = [(slugify(name) or "signatory")[:200] for name in names]
     taken: set[str] = set()
     checked: set[str] = set()
     expanded: set[str] = set()
     while True:
         slugs = _allocate(bases, taken)
-        unchecked = sorted(set(slugs) - checked)
-        found = set()
-        for chunk in _chunks(unchecked, _lookup_chunk()):
-            found.update(Signatory.objects.filter(slug__in=chunk).values_list("slug", flat=True))
+        unchecked = set(slugs) - checked
+        found = _taken_slugs(unchecked)
         checked.update(unchecked)
         if not found:
             return slugs
@@ -785,6 +871,19 @@ def unique_slugs(names: list[str]) -> list[str]:
             taken |= family
             checked |= family
         expanded |= clashing
+
+
+def _taken_slugs(slugs: set[str]) -> set[str]:
+    """Those of ``slugs`` that signatories already have."""
+    if not slugs:
+        return set()
+    existing = Signatory.objects.order_by().values_list("slug", flat=True)
+    if connection.vendor == "postgresql":
+        return set(existing.filter(EqualsAny(F("slug"), tuple(slugs))))
+    found = set()
+    for chunk in _chunks(sorted(slugs), _lookup_chunk()):
+        found.update(existing.filter(slug__in=chunk))
+    return found
 
 
 def _allocate(bases: list[str], taken: set[str]) -> list[str]:
@@ -804,59 +903,130 @@ def _allocate(bases: list[str], taken: set[str]) -> list[str]:
     return slugs
 
 
+SIGNATORY_FIELDS = (
+    "name",
+    "kind",
+    "category",
+    "country",
+    "role",
+    "affiliation",
+    "website",
+    "email",
+)
+SIGNATURE_FIELDS = (
+    "letter_id",
+    "signatory_id",
+    "display",
+    "statement",
+    "signed_on",
+    "status",
+    "source",
+    "list_rank",
+    "sort_name",
+)
+
+
 @transaction.atomic
 def _write(letter: Letter, rows: list[ImportRow], *, publish: bool) -> None:
     new_rows = [row for row in rows if row.outcome == Outcome.NEW]
     slugs = unique_slugs([row.parsed["name"] for row in new_rows])
-    created = Signatory.objects.bulk_create(
+    ids = _insert(
+        Signatory,
+        ("slug", *SIGNATORY_FIELDS),
         [
-            Signatory(
-                slug=slug,
-                **{
-                    key: row.parsed[key]
-                    for key in (
-                        "name",
-                        "kind",
-                        "category",
-                        "country",
-                        "role",
-                        "affiliation",
-                        "website",
-                        "email",
-                    )
-                },
-            )
+            (slug, *[row.parsed[key] for key in SIGNATORY_FIELDS])
             for row, slug in zip(new_rows, slugs, strict=True)
         ],
-        batch_size=INSERT_BATCH,
+        returning_ids=True,
     )
-    for row, signatory in zip(new_rows, created, strict=True):
-        row.signatory_id = signatory.pk
-        row.signatory_kind_name = (signatory.kind, signatory.name)
+    for row, pk in zip(new_rows, ids, strict=True):
+        row.signatory_id = pk
+        row.signatory_kind_name = (row.parsed["kind"], row.parsed["name"])
 
     status = Signature.Status.PUBLISHED if publish else Signature.Status.PENDING
     signatures = []
     for row in rows:
         if row.outcome not in (Outcome.NEW, Outcome.MATCH):
             continue
+        parsed = row.parsed
         # A matched signatory sorts by its name as stored, not as the file spells it.
         kind, name = row.signatory_kind_name
-        rank, sort_name = list_sort_key(kind=kind, display=row.parsed["display"], name=name)
+        rank, sort_name = list_sort_key(kind=kind, display=parsed["display"], name=name)
         signatures.append(
-            Signature(
-                letter=letter,
-                signatory_id=row.signatory_id,
-                display=row.parsed["display"],
-                statement=row.parsed["statement"],
-                signed_on=row.parsed["signed_on"],
-                status=status,
-                source=Signature.Source.IMPORT,
-                list_rank=rank,
-                sort_name=sort_name,
+            (
+                letter.pk,
+                row.signatory_id,
+                parsed["display"],
+                parsed["statement"],
+                parsed["signed_on"],
+                status,
+                Signature.Source.IMPORT,
+                rank,
+                sort_name,
             )
         )
-    Signature.objects.bulk_create(signatures, batch_size=INSERT_BATCH)
+    _insert(Signature, SIGNATURE_FIELDS, signatures)
     schedule_refresh([letter.pk])
+
+
+def _insert(
+    model: type[models.Model],
+    fields: tuple[str, ...],
+    rows: list[tuple],
+    *,
+    returning_ids: bool = False,
+) -> list[int]:
+    """Create a ``model`` row for each tuple of values of ``fields`` (attribute names),
+    the other columns at their defaults and timestamps now, as ``bulk_create`` would,
+    and no history; the new ids, in order, if asked.
+
+    On PostgreSQL with ``COPY`` (several times quicker than ``INSERT``), the ids taken
+    from the table's sequence first, in one query; elsewhere with ``bulk_create``."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = model.objects.bulk_create(
+            [model(**dict(zip(fields, values, strict=True))) for values in rows],
+            batch_size=INSERT_BATCH,
+        )
+        return [instance.pk for instance in created]
+
+    opts = model._meta
+    now = timezone.now()
+    others = [
+        field
+        for field in opts.concrete_fields
+        if not field.primary_key and field.attname not in fields
+    ]
+    defaults = tuple(
+        now
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        else field.get_db_prep_save(field.get_default(), connection)
+        for field in others
+    )
+    columns = [opts.get_field(name).column for name in fields] + [f.column for f in others]
+    quote = connection.ops.quote_name
+    ids = []
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if returning_ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [quote(opts.db_table), opts.pk.column, len(rows)],
+            )
+            ids = sorted(pk for (pk,) in cursor.fetchall())
+            columns.insert(0, opts.pk.column)
+        sql = (
+            f"COPY {quote(opts.db_table)} ({', '.join(quote(column) for column in columns)}) "
+            "FROM STDIN"
+        )
+        with cursor.copy(sql) as copy:
+            if returning_ids:
+                for pk, values in zip(ids, rows, strict=True):
+                    copy.write_row((pk, *values, *defaults))
+            else:
+                for values in rows:
+                    copy.write_row(values + defaults)
+    return ids
 
 
 # Recording imports (one entry per import, for the audit trail)
