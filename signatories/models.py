@@ -188,6 +188,9 @@ class Signatory(models.Model):
         indexes = [
             models.Index(fields=["country"], name="signatory_country_idx"),
             models.Index(fields=["name", "id"], name="signatory_name_idx"),
+            # The import matches existing signatories on these, whatever the case.
+            models.Index(Lower("email"), name="signatory_email_lower_idx"),
+            models.Index(Lower("name"), name="signatory_name_lower_idx"),
         ]
 
     def __str__(self) -> str:
