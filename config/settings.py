@@ -81,6 +81,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# /bench/hello, the floor bench/load.py compares pages against; never on in production.
+BENCH_HELLO = env_bool("DJANGO_BENCH_HELLO", False)
 
 TEMPLATES = [
     {
@@ -108,6 +110,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A PostgreSQL read replica (docs/deploy.md): public reads go there; writes, reads inside a
+# transaction, the task queue and logins stay on the primary (config/db_router.py). Tests
+# use the primary for both (MIRROR).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            os.environ["DATABASE_REPLICA_URL"],
+            conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        ),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -227,6 +242,27 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+    # HTTPS only (docs/deploy.md). Off only where there is no TLS at all: the test suite
+    # and a local load test (DJANGO_SSL_REDIRECT=0).
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
+    # Load balancers probe app servers over plain HTTP and take a redirect for a failure.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    if env_bool("DJANGO_BEHIND_PROXY", False):
+        # TLS ends at the proxy; trust its X-Forwarded-Proto. Only behind a proxy that
+        # sets this header itself: a client could otherwise claim HTTPS.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Once a browser has seen this header it refuses plain HTTP for that long, even if the
+    # site later cannot serve HTTPS: roll out with 300, then a day, then the year default.
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    # These two reach beyond this site (every subdomain of its host; browsers' built-in
+    # lists, which take months to leave): the domain's owner decides. Off by default, so
+    # Django's reminders are silenced (W005 stays with preload on: preloading needs it).
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_INCLUDE_SUBDOMAINS and not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W005"]
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
 
 LOGGING = {
     "version": 1,

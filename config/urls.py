@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from config.views import healthz
+from config.views import healthz, hello
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -9,3 +10,6 @@ urlpatterns = [
     path("", include("signatories.urls")),
     path("", include("letters.urls")),
 ]
+
+if settings.BENCH_HELLO:
+    urlpatterns.insert(0, path("bench/hello", hello, name="bench_hello"))

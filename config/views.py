@@ -15,3 +15,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def hello(request: HttpRequest) -> HttpResponse:
+    """The cheapest page the stack can serve, through every middleware: the floor that
+    bench/load.py measures real pages against. Routed only with ``BENCH_HELLO``."""
+    return HttpResponse("hello\n", content_type="text/plain")
