@@ -117,11 +117,7 @@ class SignatureForm(forms.ModelForm):
         if (
             cleaned.get("status") == Signature.Status.PUBLISHED
             # The instance still holds the stored values here (the form's are applied after).
-            and self.instance.confirmed_at is None
-            and (
-                self.instance.source == Signature.Source.PUBLIC_FORM
-                or self.instance.consented_at is not None
-            )
+            and self.instance.is_awaiting_confirmation
         ):
             self.add_error(
                 "status",

@@ -504,6 +504,13 @@ class Signature(models.Model):
         )
 
     @property
+    def is_awaiting_confirmation(self) -> bool:
+        """``awaiting_confirmation()`` for this signature as loaded."""
+        return self.confirmed_at is None and (
+            self.source == Source.PUBLIC_FORM or self.consented_at is not None
+        )
+
+    @property
     def public_name(self) -> str:
         """The name exactly as the public may see it; empty for anonymous signatures."""
         return public_name_of(self.signatory.name, self.display)
