@@ -75,6 +75,15 @@ class SignatureStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected by staff"
 
 
+# A public-form signature its signer has not confirmed can still be confirmed in these
+# (staff may hold or hide one before its signer confirms it).
+CONFIRMABLE_STATUSES = (
+    SignatureStatus.UNCONFIRMED,
+    SignatureStatus.PENDING,
+    SignatureStatus.HIDDEN,
+)
+
+
 class Verification(models.TextChoices):
     UNVERIFIED = "unverified", "Not yet verified"
     STAFF_VETTED = "staff_vetted", "Checked by staff"
@@ -449,10 +458,19 @@ class Signature(models.Model):
                 condition=~Q(status=SignatureStatus.REJECTED) | ~Q(rejection_reason=""),
                 name="signature_rejection_has_reason",
             ),
+            # One standing signature per address and letter. Open submissions from the
+            # form are not counted here (several may wait, each for its own emailed link,
+            # until one is confirmed: signing.confirm_signature), nor withdrawn ones.
             models.UniqueConstraint(
                 fields=["letter", "email_normalised"],
-                condition=~Q(email_normalised=""),
-                name="one_signature_per_email_per_letter",
+                condition=~Q(email_normalised="")
+                & ~Q(status=SignatureStatus.WITHDRAWN)
+                & ~(
+                    Q(confirmed_at__isnull=True)
+                    & Q(status__in=CONFIRMABLE_STATUSES)
+                    & (Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False))
+                ),
+                name="one_standing_signature_per_email_per_letter",
             ),
             # A signature from the public form counts only once its signer confirmed it;
             # "from the public form" is also told by its consent record, which staff can't
@@ -470,6 +488,8 @@ class Signature(models.Model):
             ),
         ]
         indexes = [
+            # An address's signatures on a letter, standing or not (signing.same_address).
+            models.Index(fields=["letter", "email_normalised"], name="signature_letter_email_idx"),
             # Serves every public list in display order, and keyset pages deep in it.
             models.Index(
                 fields=["letter", "status", "list_rank", "sort_name", "id"],
@@ -592,6 +612,33 @@ class LetterTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.letter}: {self.total}"
+
+
+class ListMark(models.Model):
+    """A bookmark in a letter's public list: the sort key of the row just before
+    ``position`` (rows counted from 0 in list order). ``?page=N`` deep in a list jumps to
+    the nearest mark and reads one short index range from it, instead of an ``OFFSET``
+    through every row before the page (``signatories.paging``). One every ``MARK_EVERY``
+    rows, recomputed with the letter's tally, so they lag as its counts do."""
+
+    MARK_EVERY = 500
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    list_rank = models.PositiveSmallIntegerField()
+    sort_name = models.CharField(max_length=200, blank=True)
+    # The key's last part, not a link: the row may since have been withdrawn.
+    signature_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "position"], name="one_list_mark_per_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} @ {self.position}"
 
 
 class PrivateExport(models.Model):

@@ -19,14 +19,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from letters.models import Letter
+from signatories import resilience
 from signatories.emails import normalise_email, on_same_domain
 from signatories.models import (
+    CONFIRMABLE_STATUSES,
     Display,
     Signatory,
     SignatoryKind,
@@ -52,11 +55,14 @@ class Purpose(enum.StrEnum):
 
 
 class LinkError(Exception):
-    """A link that is not valid. ``expired`` tells an old link from a damaged one."""
+    """A link that is not valid. ``expired`` tells an old link from a damaged one; ``gone``
+    a genuine link whose submission is no longer there (set aside when another submission
+    from the same address was confirmed, or deleted by staff)."""
 
-    def __init__(self, *, expired: bool):
-        super().__init__("expired" if expired else "invalid")
+    def __init__(self, *, expired: bool, gone: bool = False):
+        super().__init__("expired" if expired else "gone" if gone else "invalid")
         self.expired = expired
+        self.gone = gone
 
 
 def make_token(signature: Signature, purpose: Purpose) -> str:
@@ -103,12 +109,6 @@ class SignerDetails:
     display: str = Display.FULL
     statement: str = ""
     follow_up: bool = False
-
-
-class SignOutcome(enum.StrEnum):
-    CREATED = "created"  # a new signature, awaiting confirmation
-    RESENT = "resent"  # an unconfirmed or withdrawn one, replaced and awaiting confirmation
-    ALREADY_SIGNED = "already_signed"  # a confirmed one: left as it is
 
 
 def public_form_slug(details: SignerDetails) -> str:
@@ -162,78 +162,38 @@ def sign_letter(
     ip_address: str | None,
     hold_reason: str = "",
     send_email: bool = True,
-) -> tuple[Signature, SignOutcome]:
-    """Record a signature from the public form and email its signer a link.
+) -> Signature:
+    """Record a submission of the public form and queue the email with its link.
 
-    A new address gets a new, unconfirmed signature. An address that already has an
-    unconfirmed or withdrawn signature on this letter gets it replaced by these details,
-    still unconfirmed; one whose signature is confirmed keeps it untouched and is emailed
-    a reminder with its withdrawal link. The caller shows the same page in every case.
+    Every submission is its own unconfirmed signature, whatever the address did before:
+    only the link emailed for it can publish it, with exactly these details, so nobody
+    who merely knows a signer's address can change what their link publishes. The
+    request does the same work whoever signs; the email task tells the cases apart (a
+    confirmed address is reminded, not sent a link; too many emails, none sent), and
+    confirming one submission sets aside the address's other unconfirmed ones
+    (``confirm_signature``). The caller shows the same page in every case.
     """
     from signatories.tasks import send_signature_email
 
-    normalised = normalise_email(details.email)
-    signature_values = _signature_values(details, ip_address=ip_address, hold_reason=hold_reason)
     # One transaction, one commit: the signature and its queued email are stored together.
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                signatory = Signatory.objects.create(
-                    slug=public_form_slug(details), **_signatory_values(details)
-                )
-                signature = Signature.objects.create(
-                    letter=letter,
-                    signatory=signatory,
-                    email_normalised=normalised,
-                    **signature_values,
-                )
-                signature._change_reason = "Signed on the public form"
-            outcome = SignOutcome.CREATED
-        except IntegrityError:
-            # The address has signed this letter before, or a twin request has just signed
-            # it: the unique constraint let only one of them in. Take that one.
-            signature, outcome = _sign_again(
-                letter=letter,
-                normalised=normalised,
-                details=details,
-                signature_values=signature_values,
+        signatory = Signatory.objects.create(
+            slug=public_form_slug(details), **_signatory_values(details)
+        )
+        signature = Signature(
+            letter=letter,
+            signatory=signatory,
+            email_normalised=normalise_email(details.email),
+            **_signature_values(details, ip_address=ip_address, hold_reason=hold_reason),
+        )
+        signature._change_reason = "Signed on the public form"
+        signature.save()
+        if send_email and not resilience.enqueue(send_signature_email, signature.pk, "confirm"):
+            # No queue: send it now rather than leave the signer waiting for nothing.
+            transaction.on_commit(
+                lambda: send_signature_email.call(signature.pk, "confirm"), robust=True
             )
-        if send_email:
-            kind = "already_signed" if outcome == SignOutcome.ALREADY_SIGNED else "confirm"
-            send_signature_email.enqueue(signature.pk, kind)
-    return signature, outcome
-
-
-@transaction.atomic
-def _sign_again(
-    *, letter: Letter, normalised: str, details: SignerDetails, signature_values: dict
-) -> tuple[Signature, SignOutcome]:
-    signature = (
-        Signature.objects.select_for_update()
-        .select_related("signatory")
-        .get(letter=letter, email_normalised=normalised)
-    )
-    if signature.status not in (SignatureStatus.UNCONFIRMED, SignatureStatus.WITHDRAWN):
-        # Held or hidden by staff before its signer confirmed: send the link again, and
-        # leave the details staff are looking at as they are.
-        outcome = SignOutcome.RESENT if awaits_confirmation(signature) else None
-        return signature, outcome or SignOutcome.ALREADY_SIGNED
-    signatory = signature.signatory
-    for field, value in _signatory_values(details).items():
-        setattr(signatory, field, value)
-    # The old slug may spell a name the signer now wants hidden or shortened.
-    signatory.slug = public_form_slug(details)
-    signatory.save()
-    # A reason to hold an unconfirmed earlier submission still holds: signing again from
-    # elsewhere must not release it. (A withdrawn one's reasons were settled at confirmation.)
-    earlier = signature.moderation_reason if signature.status == SignatureStatus.UNCONFIRMED else ""
-    reasons = [earlier, signature_values["moderation_reason"]]
-    for field, value in signature_values.items():
-        setattr(signature, field, value)
-    signature.moderation_reason = "; ".join(dict.fromkeys(r for r in reasons if r))[:200]
-    signature._change_reason = "Signed again on the public form"
-    signature.save()
-    return signature, SignOutcome.RESENT
+    return signature
 
 
 class ConfirmOutcome(enum.StrEnum):
@@ -241,6 +201,7 @@ class ConfirmOutcome(enum.StrEnum):
     HELD = "held"  # confirmed, waiting for a moderator
     ALREADY_CONFIRMED = "already_confirmed"
     WITHDRAWN = "withdrawn"  # withdrawn, rejected or hidden: not brought back by an old link
+    ADDRESS_SIGNED = "address_signed"  # the address's signature already stands: left as it is
 
 
 def moderation_reasons(signature: Signature) -> list[str]:
@@ -255,14 +216,47 @@ def moderation_reasons(signature: Signature) -> list[str]:
     return reasons
 
 
-# Staff may hold or hide a signature before its signer confirms it: confirming still
-# records the confirmation, and leaves it held or hidden.
-CONFIRMABLE = (SignatureStatus.UNCONFIRMED, SignatureStatus.PENDING, SignatureStatus.HIDDEN)
-
-
 def awaits_confirmation(signature: Signature) -> bool:
-    """Whether the signer can still confirm this signature with their link."""
-    return signature.confirmed_at is None and signature.status in CONFIRMABLE
+    """Whether the signer can still confirm this signature with their link. Staff may
+    hold or hide one first: confirming still records the confirmation, and leaves it
+    held or hidden."""
+    return signature.confirmed_at is None and signature.status in CONFIRMABLE_STATUSES
+
+
+def is_open_submission(signature: Signature) -> bool:
+    """A submission of the public form that its signer may still confirm: one of possibly
+    several from an address, until one of them is confirmed."""
+    return signature.is_awaiting_confirmation and awaits_confirmation(signature)
+
+
+def stands(signature: Signature) -> bool:
+    """Whether the signature is the address's signature on its letter: confirmed, entered
+    by staff, or rejected; not withdrawn and not an open submission. The database holds
+    at most one per address and letter (``one_standing_signature_per_email_per_letter``)."""
+    return signature.status != SignatureStatus.WITHDRAWN and not is_open_submission(signature)
+
+
+def same_address(signature: Signature):
+    """The other signatures of the letter from the signature's (normalised) address."""
+    if not signature.email_normalised:
+        return Signature.objects.none()
+    return Signature.objects.filter(
+        letter_id=signature.letter_id, email_normalised=signature.email_normalised
+    ).exclude(pk=signature.pk)
+
+
+def standing_signature(signature: Signature) -> Signature | None:
+    """The signature that already stands for this one's address on its letter, if any."""
+    others = same_address(signature).select_related("letter")
+    return next((other for other in others if stands(other)), None)
+
+
+def set_aside(submissions) -> None:
+    """Delete open submissions that will never be confirmed, and their signatories (each
+    made for its submission alone)."""
+    signatory_ids = [submission.signatory_id for submission in submissions]
+    Signature.objects.filter(pk__in=[submission.pk for submission in submissions]).delete()
+    Signatory.objects.filter(pk__in=signatory_ids, signatures__isnull=True).delete()
 
 
 def confirmation_state(signature: Signature) -> ConfirmOutcome | None:
@@ -279,17 +273,44 @@ def confirmation_state(signature: Signature) -> ConfirmOutcome | None:
 
 @transaction.atomic
 def confirm_signature(*, signature_id: int) -> tuple[Signature, ConfirmOutcome]:
-    """The signer followed the emailed link: publish the signature, or hold it."""
-    signature = (
-        Signature.objects.select_for_update(of=("self",))
+    """The signer followed the emailed link: publish the signature, or hold it.
+
+    The address's other open submissions are set aside; a reason to hold any of them
+    (a suspicious network, a moderator's hold) holds this one. If a signature already
+    stands for the address, this one changes nothing. ``LinkError`` if the submission was
+    set aside by the confirmation of another one meanwhile.
+    """
+    unlocked = Signature.objects.filter(pk=signature_id).first()
+    if unlocked is None:
+        raise LinkError(expired=False, gone=True)
+    # The address's signatures, locked in one order, so that two confirmations from one
+    # inbox take turns instead of both publishing.
+    locked = {
+        row.pk: row
+        for row in Signature.objects.select_for_update(of=("self",))
         .select_related("signatory", "letter")
-        .get(pk=signature_id)
-    )
+        .filter(Q(pk=signature_id) | Q(pk__in=same_address(unlocked).values("pk")))
+        .order_by("pk")
+    }
+    signature = locked.pop(signature_id, None)
+    if signature is None:
+        raise LinkError(expired=False, gone=True)
     state = confirmation_state(signature)
     if state is not None:
         return signature, state
+    if any(stands(other) for other in locked.values()):
+        return signature, ConfirmOutcome.ADDRESS_SIGNED
+    others = [other for other in locked.values() if is_open_submission(other)]
+
     now = timezone.now()
     reasons = moderation_reasons(signature)
+    reasons += [other.moderation_reason for other in others if other.moderation_reason]
+    held_by_staff = {other.status for other in others} & {
+        SignatureStatus.PENDING,
+        SignatureStatus.HIDDEN,
+    }
+    if held_by_staff:
+        reasons.append("a moderator held another submission from this address")
     domain_confirmed = signature.signatory.is_organisation and on_same_domain(
         signature.email, signature.signatory.website
     )
@@ -299,9 +320,13 @@ def confirm_signature(*, signature_id: int) -> tuple[Signature, ConfirmOutcome]:
     )
     signature.verified_at = now
     if signature.status == SignatureStatus.UNCONFIRMED:
-        signature.status = SignatureStatus.PENDING if reasons else SignatureStatus.PUBLISHED
-    signature.moderation_reason = "; ".join(reasons)[:200]
+        if SignatureStatus.HIDDEN in held_by_staff:
+            signature.status = SignatureStatus.HIDDEN
+        else:
+            signature.status = SignatureStatus.PENDING if reasons else SignatureStatus.PUBLISHED
+    signature.moderation_reason = "; ".join(dict.fromkeys(reasons))[:200]
     signature._change_reason = "Confirmed by email"
+    set_aside(others)
     signature.save()
     published = signature.status == SignatureStatus.PUBLISHED
     if published:

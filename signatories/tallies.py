@@ -12,9 +12,12 @@ signatures by one aggregate query in the task worker, a few seconds after they c
   more than a minute with a running worker, and a burst of signatures costs one count;
 - with the immediate backend (development, tests) the refresh runs at once;
 - ``reconcile_counts`` compares every tally with the signatures and repairs any drift.
+
+The cache and the queue may fail (Redis down, the queue's table locked): a change of
+signatures never fails with them (``resilience``). Without the cache every change queues
+its own refresh; without the queue the counts wait for ``reconcile_counts``.
 """
 
-import datetime
 from collections import Counter
 from dataclasses import dataclass
 
@@ -25,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.tasks import default_task_backend, task
 from django.utils import timezone
 
+from signatories import resilience
 from signatories.models import LetterTally, SignatoryKind, Signature, SignatureStatus
 
 FIGURES = ("total", "organisations", "individuals", "countries", "breakdown")
@@ -72,7 +76,7 @@ def refresh_tally(letter_id: int) -> LetterTally:
 
 @task()
 def refresh_letter_tally(letter_id: int) -> int:
-    cache.delete(_queued_key(letter_id))
+    resilience.cache_or(None, cache.delete, _queued_key(letter_id))
     return refresh_tally(letter_id).total
 
 
@@ -88,10 +92,11 @@ def schedule_refresh(letter_ids) -> None:
     for letter_id in sorted(set(letter_ids)):
         if not backend.supports_defer or delay <= 0:
             refresh_tally(letter_id)
-        elif cache.add(_queued_key(letter_id), 1, timeout=delay + 60):
-            refresh_letter_tally.using(
-                run_after=timezone.now() + datetime.timedelta(seconds=delay)
-            ).enqueue(letter_id)
+        elif resilience.cache_or(
+            True, cache.add, _queued_key(letter_id), 1, timeout=delay + 60
+        ) and not resilience.enqueue(refresh_letter_tally, letter_id, delay=delay):
+            # Let the next change try again rather than ride on a refresh never queued.
+            resilience.cache_or(None, cache.delete, _queued_key(letter_id))
 
 
 def tallied(figure: str, *, letter: str = "") -> Coalesce:

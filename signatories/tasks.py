@@ -13,8 +13,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from letters.models import ResponseEvent
+from signatories.abuse import over_email_limit
 from signatories.models import Signature, SignatureStatus
-from signatories.signing import Purpose, awaits_confirmation, link
+from signatories.signing import Purpose, awaits_confirmation, link, set_aside, standing_signature
 
 SUBJECTS = {
     "confirm": "Confirm your signature: {title}",
@@ -33,14 +34,30 @@ def _message(*, to: str, subject: str, template: str, context: dict, headers=Non
 @task()
 def send_signature_email(signature_id: int, kind: str) -> bool:
     """Email a signer the link to confirm (``confirm``), or, when they signed already, a
-    reminder with the link to withdraw (``already_signed``). False when nothing was sent."""
+    reminder with the link to withdraw (``already_signed``). False when nothing was sent.
+
+    A submission from an address whose signature already stands on the letter gets the
+    reminder instead of a link, and is set aside: it could never be confirmed; so is one
+    over the address's email limit, which gets nothing. The sign
+    request queues ``confirm`` whatever the address did before, and the difference is
+    made here, out of the request's timing.
+    """
     signature = (
         Signature.objects.select_related("letter", "signatory").filter(pk=signature_id).first()
     )
     if signature is None or not signature.email or kind not in SUBJECTS:
         return False
-    if kind == "confirm" and not awaits_confirmation(signature):
-        return False
+    if kind == "confirm":
+        if not awaits_confirmation(signature):
+            return False
+        if over_email_limit(
+            letter_id=signature.letter_id, email_normalised=signature.email_normalised
+        ):
+            set_aside([signature])  # no link will ever reach it
+            return False
+        if standing := standing_signature(signature):
+            set_aside([signature])
+            signature, kind = standing, "already_signed"
     context = {
         "signature": signature,
         "letter": signature.letter,

@@ -11,8 +11,7 @@ from django_countries.fields import Country
 
 from config.http import public_page
 from letters.models import Letter
-from signatories.abuse import client_ip, filled_too_fast, over_email_limit, over_ip_limit
-from signatories.emails import normalise_email
+from signatories.abuse import client_ip, filled_too_fast, ip_limit_reason
 from signatories.exports import (
     PROFILE_SLUG_PLACEHOLDER,
     PUBLIC_COLUMNS,
@@ -166,17 +165,13 @@ def record_public_signature(request: HttpRequest, *, letter: Letter, form: SignF
     held = []
     if filled_too_fast(form.seconds_open):
         held.append("form sent faster than a person fills it in")
-    if over_ip_limit(request):
-        held.append("many signatures from one network")
-    details = form.signer_details()
+    if reason := ip_limit_reason(request):
+        held.append(reason)
     sign_letter(
         letter=letter,
-        details=details,
+        details=form.signer_details(),
         ip_address=client_ip(request),
         hold_reason="; ".join(held),
-        send_email=not over_email_limit(
-            request, letter_id=letter.pk, email_normalised=normalise_email(details.email)
-        ),
     )
 
 
@@ -199,7 +194,7 @@ def _signature_from_link(token: str, purpose: Purpose) -> Signature:
         signatures = signatures.filter(letter__status__in=Letter.PUBLIC_STATUSES)
     signature = signatures.first()
     if signature is None:
-        raise LinkError(expired=False)
+        raise LinkError(expired=False, gone=True)
     return signature
 
 
@@ -211,6 +206,7 @@ def _link_refused(request: HttpRequest, slug: str, error: LinkError, purpose: Pu
         {
             "letter": letter,
             "expired": error.expired,
+            "gone": error.gone,
             "purpose": str(purpose),
             "valid_days": settings.SIGN_CONFIRMATION_MAX_AGE // 86400,
         },
@@ -233,7 +229,10 @@ def _link_page(request, slug: str, token: str, purpose: Purpose, *, template: st
         )
     done = request.method == "POST"
     if done:
-        signature, outcome = act(signature.pk)
+        try:
+            signature, outcome = act(signature.pk)
+        except LinkError as error:  # set aside since the page was opened
+            return _link_refused(request, slug, error, purpose)
     else:
         outcome = confirmation_state(signature) if purpose == Purpose.CONFIRM else None
     context = {"signature": signature, "letter": signature.letter, "done": done, "outcome": outcome}

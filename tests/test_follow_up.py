@@ -77,7 +77,7 @@ def signer(
     email: str = "",
 ) -> Signature:
     """A signature made as the public form makes it, confirmed unless told otherwise."""
-    signature, _ = sign_letter(
+    signature = sign_letter(
         letter=letter,
         details=SignerDetails(
             kind=SignatoryKind.INDIVIDUAL,

@@ -512,7 +512,10 @@ def _seed(client: Client, site: Site) -> dict[str, Letter]:
             )
 
     signatures = {
-        signer.key: Signature.objects.select_related("signatory").get(email=signer.email)
+        # The signer's last submission (one who withdrew and signed again has two).
+        signer.key: Signature.objects.select_related("signatory")
+        .filter(email=signer.email)
+        .latest("pk")
         for signer in SIGNERS
     }
     for key, signature in signatures.items():
