@@ -11,6 +11,7 @@ from letters.models import Addressee, Letter, Recipient
 from signatories.filters import SignatureFilter
 from signatories.models import (
     VERIFICATION_EXPLANATIONS,
+    ListMark,
     Signature,
 )
 from signatories.paging import page_of
@@ -74,7 +75,11 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     count, count_is_capped = filterset.count(tally)
     page = page_of(
-        filterset.results, params=request.GET, count=count, per_page=settings.SIGNATURES_PER_PAGE
+        filterset.results,
+        params=request.GET,
+        count=count,
+        per_page=settings.SIGNATURES_PER_PAGE,
+        marks=None if filterset.is_filtering else ListMark.objects.filter(letter=letter),
     )
     return render(
         request,

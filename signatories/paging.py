@@ -3,8 +3,17 @@
 Lists are ordered by ``(list_rank, sort_name, id)``, which an index holds. "Next" and
 "Previous" links carry a cursor — the sort key of the row they continue from — so a page
 is an index range scan of one page's rows (keyset pagination), never ``OFFSET``, which
-reads and throws away every row before the page. ``?page=N`` still works (DESIGN's URL
-contract), by offset; the links the site prints are cursors.
+reads and throws away every row before the page.
+
+``?page=N`` still works (DESIGN's URL contract), at the same cost: the first pages by a
+short offset, deeper ones from the nearest ``ListMark`` (a stored sort key every
+``MARK_EVERY`` rows of the unfiltered list) and a short offset after it. A filtered list
+has no marks, so a page number deeper than the offset reaches shows the first page with
+a message; the site's own links are cursors, which reach every page.
+
+A cursor that is not one the site made (damaged, forged: NUL or lone surrogates that the
+database would refuse, wrong types, numbers out of range) shows the first page with a
+message, never an error.
 """
 
 import base64
@@ -15,7 +24,7 @@ from dataclasses import dataclass
 from django.db.models import F
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
-from signatories.models import LIST_ORDER, Signature, SignatureQuerySet
+from signatories.models import LIST_ORDER, ListMark, Signature, SignatureQuerySet
 
 KEY = Tuple(F("list_rank"), F("sort_name"), F("pk"))
 
@@ -35,7 +44,7 @@ def decode_cursor(cursor: str) -> tuple[int, str, int, int] | None:
         return None
     valid = (
         type(rank) is int
-        and isinstance(name, str)
+        and type(name) is str
         and type(pk) is int
         and type(number) is int
         and 0 <= rank <= 9
@@ -43,7 +52,17 @@ def decode_cursor(cursor: str) -> tuple[int, str, int, int] | None:
         and 0 < pk < 2**63
         and 0 < number < 2**31
     )
-    return (rank, name, pk, number) if valid else None
+    return (rank, name, pk, number) if valid and _storable(name) else None
+
+
+def _storable(text: str) -> bool:
+    """Whether both databases can compare with the text: valid UTF-8 (no lone
+    surrogates) and no NUL, which PostgreSQL refuses in a string."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 @dataclass
@@ -55,6 +74,7 @@ class SignaturePage:
     next_cursor: str | None = None
     previous_cursor: str | None = None
     cursor_refused: bool = False
+    page_refused: bool = False  # a page number too deep for a filtered list
 
     @property
     def has_next(self) -> bool:
@@ -69,13 +89,17 @@ class SignaturePage:
         return self.has_next or self.has_previous
 
 
-def page_of(signatures: SignatureQuerySet, *, params, count: int, per_page: int) -> SignaturePage:
+def page_of(
+    signatures: SignatureQuerySet, *, params, count: int, per_page: int, marks=None
+) -> SignaturePage:
     """One page of ``signatures`` (filtered, not yet ordered) by ``after``/``before``
-    cursor or ``page`` number in ``params``; ``count`` is how many there are in all."""
+    cursor or ``page`` number in ``params``; ``count`` is how many there are in all;
+    ``marks``, the ``ListMark`` rows of the list when it is a letter's whole list."""
     num_pages = max(1, -(-count // per_page))
     after, before = params.get("after"), params.get("before")
     cursor = decode_cursor(after or before) if (after or before) else None
     refused = bool(after or before) and cursor is None
+    page_refused = False
 
     if cursor is not None and after:
         rank, name, pk, number = cursor
@@ -99,7 +123,10 @@ def page_of(signatures: SignatureQuerySet, *, params, count: int, per_page: int)
     else:
         number = _page_number(params.get("page"), num_pages)
         start = (number - 1) * per_page
-        rows = list(signatures.order_by(*LIST_ORDER)[start : start + per_page + 1])
+        ordered = signatures.order_by(*LIST_ORDER)
+        rows, page_refused = _numbered_rows(ordered, start=start, size=per_page + 1, marks=marks)
+        if page_refused:
+            number = 1
         more_after, more_before = len(rows) > per_page, number > 1
         rows = rows[:per_page]
 
@@ -114,7 +141,25 @@ def page_of(signatures: SignatureQuerySet, *, params, count: int, per_page: int)
         if rows and more_before and number > 1
         else None,
         cursor_refused=refused,
+        page_refused=page_refused,
     )
+
+
+def _numbered_rows(ordered: SignatureQuerySet, *, start: int, size: int, marks):
+    """``size`` rows from the ``start``-th on, and whether they had to be the first page
+    instead: by offset within the first ``MARK_EVERY`` rows, else from the nearest mark."""
+    if start < ListMark.MARK_EVERY:
+        return list(ordered[start : start + size]), False
+    mark = None
+    if marks is not None:
+        mark = marks.filter(position__lte=start).order_by("-position").first()
+    if mark is None:
+        return list(ordered[:size]), True
+    skip = start - mark.position
+    after_mark = ordered.filter(
+        TupleGreaterThan(KEY, (mark.list_rank, mark.sort_name, mark.signature_id))
+    )
+    return list(after_mark[skip : skip + size]), False
 
 
 def _page_number(value, num_pages: int) -> int:

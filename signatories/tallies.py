@@ -23,13 +23,21 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F
-from django.db.models.functions import Coalesce
+from django.db import transaction
+from django.db.models import Count, F, Window
+from django.db.models.functions import Coalesce, Mod, RowNumber
 from django.tasks import default_task_backend, task
 from django.utils import timezone
 
 from signatories import resilience
-from signatories.models import LetterTally, SignatoryKind, Signature, SignatureStatus
+from signatories.models import (
+    LIST_ORDER,
+    LetterTally,
+    ListMark,
+    SignatoryKind,
+    Signature,
+    SignatureStatus,
+)
 
 FIGURES = ("total", "organisations", "individuals", "countries", "breakdown")
 BREAKDOWN_FIELDS = ("signatory__kind", "signatory__category", "signatory__country", "verification")
@@ -59,18 +67,45 @@ def figures_of(breakdown: list[list]) -> dict:
     }
 
 
+def list_marks(letter_id: int) -> list[ListMark]:
+    """A mark every ``ListMark.MARK_EVERY`` rows of the letter's public list: one pass
+    over the list's index, numbering its rows."""
+    rows = (
+        Signature.objects.filter(letter_id=letter_id, status=SignatureStatus.PUBLISHED)
+        .order_by()
+        .annotate(position=Window(RowNumber(), order_by=[F(field).asc() for field in LIST_ORDER]))
+        .annotate(step=Mod("position", ListMark.MARK_EVERY))
+        .filter(step=0)
+        .values_list("position", "list_rank", "sort_name", "pk")
+    )
+    return [
+        ListMark(
+            letter_id=letter_id,
+            position=position,
+            list_rank=rank,
+            sort_name=name,
+            signature_id=pk,
+        )
+        for position, rank, name, pk in rows
+    ]
+
+
 def refresh_tally(letter_id: int) -> LetterTally:
-    """Recount the letter's published signatures into its tally: two queries, the count
-    and an upsert."""
+    """Recount the letter's published signatures into its tally, and mark its list for
+    deep page numbers: the count, the marks, an upsert, a delete and an insert."""
     tally = LetterTally(
         letter_id=letter_id, **figures_of(count_breakdown(letter_id)), refreshed_at=timezone.now()
     )
-    LetterTally.objects.bulk_create(
-        [tally],
-        update_conflicts=True,
-        unique_fields=["letter"],
-        update_fields=[*FIGURES, "refreshed_at"],
-    )
+    marks = list_marks(letter_id) if tally.total > ListMark.MARK_EVERY else []
+    with transaction.atomic():
+        LetterTally.objects.bulk_create(
+            [tally],
+            update_conflicts=True,
+            unique_fields=["letter"],
+            update_fields=[*FIGURES, "refreshed_at"],
+        )
+        ListMark.objects.filter(letter_id=letter_id).delete()
+        ListMark.objects.bulk_create(marks, batch_size=1000)
     return tally
 
 

@@ -5,25 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('letters', '0006_response_event_follow_up_progress'),
-        ('signatories', '0014_standing_signature_per_email_and_open_submissions'),
+        ("letters", "0006_response_event_follow_up_progress"),
+        ("signatories", "0014_standing_signature_per_email_and_open_submissions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ListMark',
+            name="ListMark",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('list_rank', models.PositiveSmallIntegerField()),
-                ('sort_name', models.CharField(blank=True, max_length=200)),
-                ('signature_id', models.BigIntegerField()),
-                ('letter', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='letters.letter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("list_rank", models.PositiveSmallIntegerField()),
+                ("sort_name", models.CharField(blank=True, max_length=200)),
+                ("signature_id", models.BigIntegerField()),
+                (
+                    "letter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="letters.letter",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('letter', 'position'), name='one_list_mark_per_position')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("letter", "position"), name="one_list_mark_per_position"
+                    )
+                ],
             },
         ),
     ]
