@@ -18,6 +18,7 @@ signatures never fails with them (``resilience``). Without the cache every chang
 its own refresh; without the queue the counts wait for ``reconcile_counts``.
 """
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -96,14 +97,20 @@ def refresh_tally(letter_id: int) -> LetterTally:
     tally = LetterTally(
         letter_id=letter_id, **figures_of(count_breakdown(letter_id)), refreshed_at=timezone.now()
     )
-    marks = list_marks(letter_id) if tally.total > ListMark.MARK_EVERY else []
-    with transaction.atomic():
-        LetterTally.objects.bulk_create(
-            [tally],
-            update_conflicts=True,
-            unique_fields=["letter"],
-            update_fields=[*FIGURES, "refreshed_at"],
-        )
+    upsert = functools.partial(
+        LetterTally.objects.bulk_create,
+        [tally],
+        update_conflicts=True,
+        unique_fields=["letter"],
+        update_fields=[*FIGURES, "refreshed_at"],
+    )
+    if tally.total < ListMark.MARK_EVERY:  # too short to need a mark
+        upsert()
+        ListMark.objects.filter(letter_id=letter_id).delete()
+        return tally
+    marks = list_marks(letter_id)
+    with transaction.atomic():  # readers see the old marks or the new, never none
+        upsert()
         ListMark.objects.filter(letter_id=letter_id).delete()
         ListMark.objects.bulk_create(marks, batch_size=1000)
     return tally
@@ -184,6 +191,7 @@ class Drift:
     recorded: int | None  # None: the letter had no tally
     actual: int
     breakdown_differs: bool
+    marks_differ: bool = False  # its list marks (deep page numbers) are missing or stale
 
 
 def reconcile(*, letter_ids=None, fix: bool = True) -> list[Drift]:
@@ -198,8 +206,13 @@ def reconcile(*, letter_ids=None, fix: bool = True) -> list[Drift]:
     for letter_id in sorted(letter_ids):
         figures = figures_of(count_breakdown(letter_id))
         tally = tallies.get(letter_id)
-        if tally is not None and all(
-            getattr(tally, name) == value for name, value in figures.items()
+        marks_differ = _marks_of(list_marks(letter_id)) != _marks_of(
+            ListMark.objects.filter(letter_id=letter_id).order_by("position")
+        )
+        if (
+            tally is not None
+            and not marks_differ
+            and all(getattr(tally, name) == value for name, value in figures.items())
         ):
             continue
         drifts.append(
@@ -208,8 +221,13 @@ def reconcile(*, letter_ids=None, fix: bool = True) -> list[Drift]:
                 recorded=None if tally is None else tally.total,
                 actual=figures["total"],
                 breakdown_differs=tally is None or tally.breakdown != figures["breakdown"],
+                marks_differ=marks_differ,
             )
         )
         if fix:
             refresh_tally(letter_id)
     return drifts
+
+
+def _marks_of(marks) -> list[tuple]:
+    return [(m.position, m.list_rank, m.sort_name, m.signature_id) for m in marks]

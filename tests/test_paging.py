@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from signatories.models import ListMark, Signature, list_sort_key
 from signatories.paging import decode_cursor, encode_cursor
+from signatories.tallies import reconcile
 from tests.factories import make_many_signatures
 from tests.helpers import next_page_query, previous_page_query, table_rows
 
@@ -226,3 +227,17 @@ def test_stored_sort_keys_match_the_signatures(letter):
         assert (signature.list_rank, signature.sort_name) == list_sort_key(
             kind=signature.signatory.kind, display=signature.display, name=signature.signatory.name
         )
+
+
+def test_reconcile_counts_makes_missing_list_marks_and_deep_page_numbers_work_again(client, letter):
+    make_many_signatures(letter, 2 * ListMark.MARK_EVERY + PER_PAGE)
+    pages = walk(client, letter)
+    ListMark.objects.filter(letter=letter).delete()  # as after deploying the marks
+    refused = client.get(letter.get_absolute_url() + "?page=15")
+    assert "can't be looked up until the list is next counted" in refused.content.decode()
+
+    (drift,) = reconcile()
+
+    assert drift.marks_differ
+    assert table_rows(client.get(letter.get_absolute_url() + "?page=15")) == pages[14]
+    assert reconcile() == []

@@ -31,6 +31,8 @@ class Command(BaseCommand):
         for drift in drifts:
             recorded = "no count yet" if drift.recorded is None else f"{drift.recorded:,}"
             detail = " (and its breakdown)" if drift.breakdown_differs else ""
+            if drift.marks_differ:
+                detail += " (its list marks for page numbers)"
             self.stdout.write(
                 f"{slugs[drift.letter_id]}: showed {recorded}, counted {drift.actual:,}{detail}"
             )
