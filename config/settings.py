@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /healthz answered whatever the Host: before CommonMiddleware validates it.
+    "config.middleware.HealthCheckMiddleware",
     # ETags for every page, and 304 answers to conditional requests (config/http.py).
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

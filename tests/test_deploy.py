@@ -133,6 +133,13 @@ def test_plain_http_is_redirected_to_https_except_the_health_check(client, db, h
     assert health.status_code == 200
 
 
+def test_a_load_balancer_probing_by_ip_over_plain_http_gets_200(client, db, https_settings):
+    response = client.get("/healthz", headers={"host": "10.0.0.11:8000"})
+
+    assert response.status_code == 200
+    assert response.json()["database"] == "up"
+
+
 def test_https_forwarded_by_the_proxy_is_served_with_hsts(client, db, https_settings):
     response = client.get("/privacy/", headers={"x-forwarded-proto": "https"})
 
