@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks_db",
     "django_ratelimit",
+    "config",  # deployment checks (config/checks.py)
     "letters",
     "signatories",
 ]
