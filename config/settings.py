@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks_db",
     "django_ratelimit",
+    "config",  # deployment checks (config/checks.py)
     "letters",
     "signatories",
 ]
@@ -69,6 +71,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Security headers, set in production (SECURE_CSP, PERMISSIONS_POLICY below); above
+    # the health check, so that it carries them too.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # /healthz answered whatever the Host: before CommonMiddleware validates it.
+    "config.middleware.HealthCheckMiddleware",
     # ETags for every page, and 304 answers to conditional requests (config/http.py).
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,7 +85,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -241,7 +249,44 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+    SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+    # Our own origin only, for public pages and the admin alike: no inline script or
+    # style, no third-party origin, no plugins, no <base>, forms posting only here, and
+    # no framing (docs/deploy.md, "Security headers").
+    SECURE_CSP = {
+        "default-src": [CSP.SELF],
+        # One style attribute is allowed, by its hash: style="border-top: 0" on the admin's
+        # history pages (django-simple-history's template). No other style attribute.
+        "style-src-attr": [
+            CSP.UNSAFE_HASHES,
+            "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='",
+        ],
+        "object-src": [CSP.NONE],
+        "base-uri": [CSP.NONE],
+        "form-action": [CSP.SELF],
+        "frame-ancestors": [CSP.NONE],
+    }
+    # Powerful browser features the site never uses, refused to it and to anything it
+    # might embed; browsing-topics and interest-cohort (its predecessor, FLoC) opt its
+    # visitors out of Chrome's interest-based advertising.
+    PERMISSIONS_POLICY = {
+        feature: []
+        for feature in (
+            "accelerometer",
+            "browsing-topics",
+            "camera",
+            "display-capture",
+            "geolocation",
+            "gyroscope",
+            "interest-cohort",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "usb",
+        )
+    }
     # HTTPS only (docs/deploy.md). Off only where there is no TLS at all: the test suite
     # and a local load test (DJANGO_SSL_REDIRECT=0).
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)

@@ -1,20 +1,62 @@
+import logging
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
-    """200 when the database answers a query, 503 when it does not."""
+    """The load balancer's probe (docs/deploy.md): 200 when the database answers a query,
+    503 when it does not. Served by ``config.middleware.HealthCheckMiddleware`` whatever
+    the Host header, since load balancers probe app servers by IP address.
+
+    Redis is reported but never fails the probe: without it the site still serves (limits
+    count per process, pages are rendered afresh, counts refresh later), and taking every
+    app server out of rotation because Redis is down would turn a degraded site into none.
+    """
+    database = _database_status()
+    redis = _redis_status()
+    if database == "down":
+        status = "down"
+    elif redis == "down":
+        status = "degraded"
+    else:
+        status = "ok"
+    return JsonResponse(
+        {"status": status, "database": database, "redis": redis},
+        status=503 if database == "down" else 200,
+    )
+
+
+def _database_status() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
-    return HttpResponse("ok\n", content_type="text/plain")
+        logger.warning("Health check: the database did not answer.", exc_info=True)
+        return "down"
+    return "up"
+
+
+def _redis_status() -> str:
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        return "not configured"
+    try:
+        # A read of a key nobody writes: one round trip, and nothing stored.
+        cache.get("healthz")
+    except Exception:  # whatever the client raises (refused, timeout, auth), it is down
+        logger.warning("Health check: Redis did not answer.", exc_info=True)
+        return "down"
+    return "up"
 
 
 def hello(request: HttpRequest) -> HttpResponse:

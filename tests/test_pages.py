@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 from django_countries.fields import Country
 
@@ -787,42 +786,6 @@ def test_signatory_named_only_by_initials_has_no_page(client, letter):
     signature = make_signature(letter, make_person("Ada Lovelace"), display=Display.INITIALS)
 
     get(client, reverse("signatories:detail", args=[signature.signatory.slug]), status=404)
-
-
-# Health check
-
-
-def test_healthz_answers_ok_when_database_answers(client):
-    response = get(client, reverse("healthz"))
-
-    assert response.content == b"ok\n"
-
-
-@pytest.fixture
-def unreachable_database(db):
-    """Points the default connection at a database that cannot be reached, for the
-    duration of the test: a fresh connection with a bad address (PostgreSQL) or file
-    path (SQLite), so the test database and its transaction are left untouched."""
-    original = connections[DEFAULT_DB_ALIAS]
-    unreachable = {**original.settings_dict}
-    if original.vendor == "sqlite":
-        unreachable["NAME"] = "/nonexistent-directory/undersigned.sqlite3"
-    else:
-        unreachable.update(HOST="127.0.0.1", PORT="9", CONN_HEALTH_CHECKS=False)
-        unreachable["OPTIONS"] = {**unreachable.get("OPTIONS", {}), "connect_timeout": 2}
-    broken = original.__class__(unreachable, alias=DEFAULT_DB_ALIAS)
-    connections[DEFAULT_DB_ALIAS] = broken
-    try:
-        yield
-    finally:
-        broken.close()
-        connections[DEFAULT_DB_ALIAS] = original
-
-
-def test_healthz_answers_503_when_database_is_unreachable(client, unreachable_database):
-    response = get(client, reverse("healthz"), status=503)
-
-    assert response.content == b"database unavailable\n"
 
 
 def test_letter_page_sorts_signatories_by_name_as_shown(client, letter):
