@@ -6,12 +6,13 @@ signature withdrawn finds nothing to send.
 """
 
 from django.conf import settings
-from django.core.mail import EmailMessage, mailers
+from django.core.mail import mailers
 from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from config.mail import SiteEmailMessage
 from letters.models import ResponseEvent
 from signatories.models import Signature, SignatureStatus
 from signatories.signing import Purpose, awaits_confirmation, link
@@ -27,7 +28,7 @@ def _message(*, to: str, subject: str, template: str, context: dict, headers=Non
     body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
     # Auto-Submitted keeps out-of-office replies away (RFC 3834).
     headers = {"Auto-Submitted": "auto-generated", **(headers or {})}
-    return EmailMessage(subject=subject, body=body, to=[to], headers=headers)
+    return SiteEmailMessage(subject=subject, body=body, to=[to], headers=headers)
 
 
 @task()
@@ -72,7 +73,7 @@ def followers_of(event: ResponseEvent):
     )
 
 
-def _follow_up_message(event: ResponseEvent, signature: Signature) -> EmailMessage:
+def _follow_up_message(event: ResponseEvent, signature: Signature) -> SiteEmailMessage:
     letter = event.addressee.letter
     unfollow_url = link(signature, Purpose.UNFOLLOW)
     return _message(
