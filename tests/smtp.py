@@ -48,16 +48,26 @@ class Received:
 class SMTPServer:
     """An aiosmtpd server on 127.0.0.1 that records every message it accepts.
 
-    ``refuse`` decides, for the n-th DATA (counting from 1), whether to answer with a
-    temporary failure instead of accepting it; ``on_data`` runs on each accepted DATA
-    before the server answers (the test that kills a worker mid-batch uses it).
+    Misbehaviour on demand, by the n-th DATA (counting from 1): ``refuse(n)`` answers it
+    with a temporary failure (451) and keeps nothing; ``drop(n)`` keeps the message and
+    closes the connection before answering, so the sender cannot know it arrived.
+    ``refuse_rcpt`` holds addresses refused for good at RCPT (550, no such user);
+    ``on_data`` runs on each message kept, before the answer.
     """
 
     port: int = field(default_factory=free_port)
     received: list[Received] = field(default_factory=list)
     refuse: Callable[[int], bool] = lambda n: False
+    drop: Callable[[int], bool] = lambda n: False
+    refuse_rcpt: set[str] = field(default_factory=set)
     on_data: Callable[[Received], None] = lambda message: None
     attempts: int = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse_rcpt:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.attempts += 1
@@ -66,6 +76,8 @@ class SMTPServer:
         message = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
         self.received.append(message)
         self.on_data(message)
+        if self.drop(self.attempts):
+            server.transport.close()
         return "250 2.0.0 Accepted"
 
     @property
@@ -79,6 +91,7 @@ class SMTPServer:
         }
 
     def recipients(self) -> list[str]:
+        """Every recipient of every message kept, sorted: an address twice was sent twice."""
         return sorted(address for message in self.received for address in message.rcpt_tos)
 
 
