@@ -16,7 +16,9 @@ from tests.factories import make_letter
 from tests.smtp import SilentServer
 from tests.test_mail_wire import signer
 
-pytestmark = pytest.mark.django_db
+# The worker closes the database connection between tasks, as in production: the tests
+# commit for real (on PostgreSQL a test transaction would be cut off).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
