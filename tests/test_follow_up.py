@@ -460,6 +460,12 @@ def test_a_message_lost_with_the_connection_is_in_doubt_and_never_sent_twice(
     [in_doubt] = addressee.events.get().deliveries.filter(sent_at=None)
     assert in_doubt.signature == followers[2]
     assert in_doubt.error.startswith("In doubt: SMTPServerDisconnected")
+    # Staff see it among the deliveries not sent.
+    listed = admin_client.get(
+        reverse("admin:signatories_followupdelivery_changelist"), {"sent_at__isnull": "True"}
+    )
+    assert [d.pk for d in listed.context["cl"].result_list] == [in_doubt.pk]
+    assert "In doubt: SMTPServerDisconnected" in listed.content.decode()
 
 
 def test_a_follower_the_mail_server_refuses_for_good_is_skipped_and_the_others_hear(
