@@ -165,15 +165,27 @@ STORAGES = {
 if DEBUG and not os.environ.get("DJANGO_EMAIL_HOST"):
     MAILERS = {"default": {"BACKEND": "config.mail.ReadableConsoleBackend"}}
 else:
+    # STARTTLS (usually port 587 or 25) or TLS from the first byte (SMTPS, port 465).
+    _email_use_tls = env_bool("DJANGO_EMAIL_USE_TLS", False)
+    _email_use_ssl = env_bool("DJANGO_EMAIL_USE_SSL", False)
+    if _email_use_tls and _email_use_ssl:
+        raise ImproperlyConfigured(
+            "DJANGO_EMAIL_USE_TLS (STARTTLS) and DJANGO_EMAIL_USE_SSL (SSL on port 465) "
+            "exclude each other: set one of them."
+        )
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": os.environ.get("DJANGO_EMAIL_HOST", "localhost"),
-                "port": int(os.environ.get("DJANGO_EMAIL_PORT", "25")),
+                "port": int(os.environ.get("DJANGO_EMAIL_PORT", "465" if _email_use_ssl else "25")),
                 "username": os.environ.get("DJANGO_EMAIL_HOST_USER", ""),
                 "password": os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("DJANGO_EMAIL_USE_TLS", False),
+                "use_tls": _email_use_tls,
+                "use_ssl": _email_use_ssl,
+                # Seconds to wait on the SMTP server for each step: a server that falls
+                # silent must not hold a task worker forever (the send is then retried).
+                "timeout": float(os.environ.get("DJANGO_EMAIL_TIMEOUT", "10")),
             },
         }
     }

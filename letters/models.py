@@ -373,6 +373,8 @@ class ResponseEvent(models.Model):
         editable=False,
         help_text="When every signer who asked for news had been emailed about this event.",
     )
+    # Superseded by signatories.FollowUpDelivery (per-follower marks) and no longer read
+    # or written; dropped in a later release, as old code may still run during a deploy.
     followers_notified_upto = models.BigIntegerField(
         default=0,
         editable=False,

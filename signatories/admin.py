@@ -38,6 +38,7 @@ from signatories.importers import (
 )
 from signatories.models import (
     BlockedEmailDomain,
+    FollowUpDelivery,
     PrivateExport,
     Signatory,
     Signature,
@@ -329,6 +330,8 @@ class SignatureAdmin(RecountsLettersMixin, SimpleHistoryAdmin):
         "signatory__kind",
         "signatory__category",
         "letter",
+        # Not empty: the last email to the signer failed (retrying, or given up).
+        ("email_failed_at", admin.EmptyFieldListFilter),
     ]
     list_select_related = ["signatory", "letter"]
     search_fields = ["signatory__name", "signatory__email", "email", "statement"]
@@ -347,6 +350,8 @@ class SignatureAdmin(RecountsLettersMixin, SimpleHistoryAdmin):
         "consented_at",
         "confirmed_at",
         "follow_up",
+        "email_failed_at",
+        "email_error",
         "created_at",
         "updated_at",
     ]
@@ -513,6 +518,20 @@ class PrivateExportAdmin(ReadOnlyLogAdmin):
     list_display = ["created_at", "user", "row_count", "letters", "filename"]
     list_select_related = ["user"]
     list_filter = ["user"]
+
+
+@admin.register(FollowUpDelivery)
+class FollowUpDeliveryAdmin(ReadOnlyLogAdmin):
+    """Each follower's email about each answer. Not sent: in doubt (the worker or the
+    connection died while sending it: it may or may not have arrived, and is never sent
+    again on its own) or refused by the mail server; the error says which."""
+
+    list_display = ["event", "signature", "claimed_at", "sent_at", "error"]
+    list_select_related = ["event", "signature__signatory", "signature__letter"]
+    # Empty: not sent (in doubt or refused).
+    list_filter = [("sent_at", admin.EmptyFieldListFilter), "event__addressee__letter"]
+    ordering = ["-pk"]
+    show_full_result_count = False
 
 
 @admin.register(SignatureImport)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from letters.models import Letter
+from letters.models import Letter, ResponseEvent
 
 
 class SignatoryKind(models.TextChoices):
@@ -410,6 +410,20 @@ class Signature(models.Model):
         blank=True,
         help_text="Private. Why a public signature waits for a moderator.",
     )
+    # Set by the email tasks, never typed in: staff see a signer whose mail did not go out.
+    email_failed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the last email to this signer failed to send (being retried, or given "
+        "up). Empty once an email went out.",
+    )
+    email_error = models.CharField(
+        max_length=300,
+        blank=True,
+        editable=False,
+        help_text="Private. What the mail server said, and whether it will be tried again.",
+    )
     # Derived from the signatory's kind and name and this display (``list_sort_key``):
     # kept in step by save() here and by Signatory.save(), and set by every bulk insert.
     list_rank = models.PositiveSmallIntegerField(
@@ -421,7 +435,8 @@ class Signature(models.Model):
 
     objects = SignatureQuerySet.as_manager()
 
-    history = HistoricalRecords()
+    # Delivery marks are the tasks' bookkeeping, not edits: kept out of the audit trail.
+    history = HistoricalRecords(excluded_fields=["email_failed_at", "email_error"])
 
     class Meta:
         ordering = ["letter", "pk"]
@@ -696,3 +711,42 @@ class SignatureImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} → {self.letter}"
+
+
+class FollowUpDelivery(models.Model):
+    """One follower's email about one answer from a recipient (``tasks.notify_followers``).
+
+    The row is written, in its own transaction, just before the email is handed to the mail
+    server, and marked sent as soon as the server accepted it; the unique constraint makes
+    the claim, so two runs of the task never email the same follower about the same answer.
+    A claimed row never sent is in doubt (the worker was killed, or the connection dropped,
+    while sending it) or was refused (``error`` says which): it is never sent again on its
+    own, since the signer may already have it.
+    """
+
+    event = models.ForeignKey(ResponseEvent, on_delete=models.CASCADE, related_name="deliveries")
+    signature = models.ForeignKey(
+        Signature, on_delete=models.CASCADE, related_name="follow_up_deliveries"
+    )
+    claimed_at = models.DateTimeField(help_text="When sending this email began.")
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the mail server accepted it."
+    )
+    error = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Why it was not marked sent: in doubt (the connection was lost while "
+        "sending) or refused by the mail server.",
+    )
+
+    class Meta:
+        ordering = ["-claimed_at", "-pk"]
+        verbose_name_plural = "follow-up deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "signature"], name="one_follow_up_per_signature_per_event"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → signature {self.signature_id}"

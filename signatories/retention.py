@@ -73,7 +73,8 @@ def anonymise_closed(
     return RetentionReport(
         cutoff=cutoff,
         letters=len(letter_ids),
-        signatures=signatures.update(**erased, updated_at=timezone.now()),
+        # A mail server's error may quote the address: it goes with it (not in the history).
+        signatures=signatures.update(**erased, email_error="", updated_at=timezone.now()),
         signatories=signatory_emails.update(email="", updated_at=timezone.now()),
         history_rows=signature_history.update(**erased) + signatory_history.update(email=""),
     )

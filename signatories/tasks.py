@@ -3,53 +3,128 @@
 Tasks take ids only, never an address or a name: task rows in the database (production's
 backend) then hold nothing private, and a task that runs after the data was erased or the
 signature withdrawn finds nothing to send.
+
+Sending fails sometimes: the mail server is down, falls silent (``DJANGO_EMAIL_TIMEOUT``)
+or refuses. Django's tasks framework has no retries, so a task whose send failed enqueues
+itself again to run later, ``RETRY_DELAYS`` apart (1 min, 5 min, 30 min, 2 h), then gives
+up. It catches the error rather than raising it: a raised error's text, which may name the
+address, would be stored in the task's row. Staff see failures instead on the signature
+(``email_failed_at``, ``email_error``) and on each follow-up delivery.
 """
 
+import datetime
+import logging
+import smtplib
+
 from django.conf import settings
-from django.core.mail import EmailMessage, mailers
-from django.db import transaction
+from django.core.mail import mailers
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.tasks import task
+from django.tasks.backends.immediate import ImmediateBackend
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from config.mail import SiteEmailMessage
 from letters.models import ResponseEvent
 from signatories.abuse import over_email_limit
-from signatories.models import Signature, SignatureStatus
+from signatories.models import FollowUpDelivery, Signature, SignatureStatus
 from signatories.signing import Purpose, awaits_confirmation, link, set_aside, standing_signature
+
+logger = logging.getLogger(__name__)
 
 SUBJECTS = {
     "confirm": "Confirm your signature: {title}",
     "already_signed": "You have already signed: {title}",
 }
-BATCH_SIZE = 500
+# Seconds to wait before attempt 2, 3, 4 and 5 of a failed send; then give up.
+RETRY_DELAYS = (60, 5 * 60, 30 * 60, 2 * 60 * 60)
+# Follow-ups sent per task run: a worker asked to stop (SIGTERM) finishes the run it is in,
+# so this bounds how long a stop waits; the rest of the round is queued as the next run.
+BATCH_SIZE = 20
 
 
 def _message(*, to: str, subject: str, template: str, context: dict, headers=None):
     body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
     # Auto-Submitted keeps out-of-office replies away (RFC 3834).
     headers = {"Auto-Submitted": "auto-generated", **(headers or {})}
-    return EmailMessage(subject=subject, body=body, to=[to], headers=headers)
+    return SiteEmailMessage(subject=subject, body=body, to=[to], headers=headers)
+
+
+def _reply_code(error: OSError) -> int | None:
+    """The SMTP reply code when the server answered with a refusal; None when it did not
+    answer (connection lost, timeout), so that whether it got the message is unknown."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return min((code for code, _ in error.recipients.values()), default=None)
+    return None
+
+
+def _describe(error: OSError, *, server_text: bool = True) -> str:
+    """The error for staff. ``server_text`` adds what the server said, which may quote the
+    address: only for rows that hold the address anyway (and lose it with it)."""
+    code = _reply_code(error)
+    text = f"{type(error).__name__}" + (f" {code}" if code else "")
+    if not server_text:
+        return text
+    if isinstance(error, smtplib.SMTPResponseException):
+        said = error.smtp_error
+    elif isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
+        said = next(iter(error.recipients.values()))[1]
+    else:
+        said = str(error)
+    if isinstance(said, bytes):
+        said = said.decode(errors="replace")
+    return f"{text}: {said}"[:200]
+
+
+def _runs_later(task) -> bool:
+    """Whether enqueueing leaves the task to a worker (production's database backend)
+    rather than running it at once (the immediate backend of development and tests)."""
+    return not isinstance(task.get_backend(), ImmediateBackend)
+
+
+def _retry(task, *args, attempt: int) -> datetime.datetime | None:
+    """Enqueue ``task`` again for attempt ``attempt + 1`` after its delay; None when this
+    was the last attempt, or when tasks run at once and so cannot wait."""
+    if attempt > len(RETRY_DELAYS) or not _runs_later(task):
+        return None
+    run_after = timezone.now() + datetime.timedelta(seconds=RETRY_DELAYS[attempt - 1])
+    task.using(run_after=run_after).enqueue(*args, attempt + 1)
+    return run_after
+
+
+def _retry_note(attempt: int, retry_at: datetime.datetime | None) -> str:
+    if retry_at is None:
+        return f"attempt {attempt}, not tried again"
+    return f"attempt {attempt}, trying again at {retry_at:%Y-%m-%d %H:%M} UTC"
 
 
 @task()
-def send_signature_email(signature_id: int, kind: str) -> bool:
+def send_signature_email(signature_id: int, kind: str, attempt: int = 1) -> bool:
     """Email a signer the link to confirm (``confirm``), or, when they signed already, a
     reminder with the link to withdraw (``already_signed``). False when nothing was sent.
 
     A submission from an address whose signature already stands on the letter gets the
     reminder instead of a link, and is set aside: it could never be confirmed; so is one
-    over the address's email limit, which gets nothing. The sign
-    request queues ``confirm`` whatever the address did before, and the difference is
-    made here, out of the request's timing.
+    over the address's email limit, which gets nothing. The sign request queues
+    ``confirm`` whatever the address did before, and the difference is made here, out of
+    the request's timing.
+
+    A failed send is marked on the signature emailed about and tried again later
+    (``RETRY_DELAYS``); a retry finds nothing to do once a later email about it went out.
     """
     signature = (
         Signature.objects.select_related("letter", "signatory").filter(pk=signature_id).first()
     )
     if signature is None or not signature.email or kind not in SUBJECTS:
         return False
-    if kind == "confirm":
-        if not awaits_confirmation(signature):
-            return False
+    if kind == "confirm" and not awaits_confirmation(signature):
+        return False
+    if attempt > 1 and signature.email_failed_at is None:
+        return False
+    if kind == "confirm" and attempt == 1:
         if over_email_limit(
             letter_id=signature.letter_id, email_normalised=signature.email_normalised
         ):
@@ -58,6 +133,7 @@ def send_signature_email(signature_id: int, kind: str) -> bool:
         if standing := standing_signature(signature):
             set_aside([signature])
             signature, kind = standing, "already_signed"
+            signature_id = signature.pk  # retries and failure marks are about this one
     context = {
         "signature": signature,
         "letter": signature.letter,
@@ -65,12 +141,33 @@ def send_signature_email(signature_id: int, kind: str) -> bool:
         "withdraw_url": link(signature, Purpose.WITHDRAW),
         "valid_days": settings.SIGN_CONFIRMATION_MAX_AGE // 86400,
     }
-    _message(
+    message = _message(
         to=signature.email,
         subject=SUBJECTS[kind].format(title=signature.letter.title),
         template=f"signatories/email/{kind}.txt",
         context=context,
-    ).send()
+    )
+    try:
+        message.send()
+    except OSError as error:  # smtplib's errors, refused connections and timeouts alike
+        retry_at = _retry(send_signature_email, signature_id, kind, attempt=attempt)
+        note = _retry_note(attempt, retry_at)
+        # update(), not save(): delivery marks are not edits for the history.
+        Signature.objects.filter(pk=signature_id).update(
+            email_failed_at=timezone.now(),
+            email_error=f"{kind} email: {_describe(error)} ({note})"[:300],
+        )
+        logger.warning(
+            "Sending the %s email for signature %s failed (%s): %s",
+            kind,
+            signature_id,
+            note,
+            _describe(error, server_text=False),
+        )
+        return False
+    Signature.objects.filter(pk=signature_id).exclude(email_failed_at=None).update(
+        email_failed_at=None, email_error=""
+    )
     return True
 
 
@@ -89,7 +186,15 @@ def followers_of(event: ResponseEvent):
     )
 
 
-def _follow_up_message(event: ResponseEvent, signature: Signature) -> EmailMessage:
+def followers_not_yet_emailed(event: ResponseEvent):
+    """Followers with no delivery for this event: neither sent, nor being sent, nor in
+    doubt, nor refused."""
+    return followers_of(event).filter(
+        ~Exists(FollowUpDelivery.objects.filter(event=event, signature=OuterRef("pk")))
+    )
+
+
+def _follow_up_message(event: ResponseEvent, signature: Signature) -> SiteEmailMessage:
     letter = event.addressee.letter
     unfollow_url = link(signature, Purpose.UNFOLLOW)
     return _message(
@@ -111,42 +216,98 @@ def _follow_up_message(event: ResponseEvent, signature: Signature) -> EmailMessa
     )
 
 
-@task()
-def notify_followers(event_id: int) -> int:
-    """Email every follower of the letter about a recipient's answer, once per event.
+def _claim(event: ResponseEvent, signature: Signature) -> FollowUpDelivery | None:
+    """Record, committed before sending, that this follower's email is being sent; None
+    when another run of the task got there first (the unique constraint decides)."""
+    try:
+        with transaction.atomic():
+            return FollowUpDelivery.objects.create(
+                event=event, signature=signature, claimed_at=timezone.now()
+            )
+    except IntegrityError:
+        return None
 
-    Followers are emailed a batch at a time, in signature order, each batch in a
-    transaction that holds the event's row and records how far it got: a second run never
-    repeats a batch, and a run interrupted by a mail server error resumes (enqueue it
-    again, or use the addressee admin's action) where it stopped. Returns the number sent.
+
+def _send_follow_ups(event: ResponseEvent, followers) -> tuple[int, OSError | None]:
+    """Email each follower, claiming each just before and marking it sent just after, over
+    one connection. Returns how many were sent, and the error that stopped the batch.
+
+    A follower the mail server refuses for good (5xx) keeps the claim with the reason and
+    the batch goes on. Any other failure stops the batch: a message the server answered
+    with a refusal was not delivered, so its claim is released for the retry; one lost
+    with the connection is in doubt and keeps its claim (at most once, never twice).
     """
     sent = 0
-    while True:
-        with transaction.atomic():
-            event = (
-                ResponseEvent.objects.select_for_update(of=("self",))
-                .select_related("addressee__letter", "addressee__recipient")
-                .get(pk=event_id)
+    try:
+        # Opening the connection comes first: a server that is down fails here, before
+        # anything is claimed.
+        with mailers.default as connection:
+            for signature in followers:
+                message = _follow_up_message(event, signature)
+                delivery = _claim(event, signature)
+                if delivery is None:
+                    continue
+                try:
+                    connection.send_messages([message])
+                except OSError as error:
+                    code = _reply_code(error)
+                    claim = FollowUpDelivery.objects.filter(pk=delivery.pk)
+                    if isinstance(error, smtplib.SMTPRecipientsRefused) and (code or 0) >= 500:
+                        claim.update(error=f"Refused: {_describe(error, server_text=False)}")
+                        continue
+                    if code is not None:
+                        claim.delete()
+                    else:
+                        claim.update(error=f"In doubt: {_describe(error, server_text=False)}")
+                    return sent, error
+                FollowUpDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now())
+                sent += 1
+    except OSError as error:  # opening or closing the connection
+        return sent, error
+    return sent, None
+
+
+@task()
+def notify_followers(event_id: int, attempt: int = 1) -> int:
+    """Email every follower of the letter about a recipient's answer, once per event.
+
+    Each follower's email has a ``FollowUpDelivery`` row, written before it is sent and
+    marked once the server accepted it, so no run of this task, concurrent or later, sends
+    it again. A run sends one batch (``BATCH_SIZE``) and queues the next run for the rest;
+    a failed batch is tried again later (``RETRY_DELAYS``). A worker killed mid-batch loses
+    at most the message it was sending (in doubt, never resent); ``resume_stale_tasks``
+    queues the rest again. With tasks run at once (development, tests) the whole round runs
+    in one go. Returns the number sent by this run.
+    """
+    event = (
+        ResponseEvent.objects.select_related("addressee__letter", "addressee__recipient")
+        .filter(pk=event_id)
+        .first()
+    )
+    sent = 0
+    while event is not None and event.followers_notified_at is None:
+        batch = list(followers_not_yet_emailed(event)[:BATCH_SIZE])
+        if not batch:
+            # update(), not save(): progress marks are not edits for the history.
+            ResponseEvent.objects.filter(pk=event_id, followers_notified_at=None).update(
+                followers_notified_at=timezone.now()
             )
-            if event.followers_notified_at is not None:
-                return sent
-            batch = list(
-                followers_of(event).filter(pk__gt=event.followers_notified_upto)[:BATCH_SIZE]
+            break
+        batch_sent, error = _send_follow_ups(event, batch)
+        sent += batch_sent
+        if error is not None:
+            retry_at = _retry(notify_followers, event_id, attempt=attempt)
+            logger.warning(
+                "Follow-ups about response event %s stopped (%s): %s",
+                event_id,
+                _retry_note(attempt, retry_at),
+                _describe(error, server_text=False),
             )
-            if not batch:
-                # update(), not save(): progress marks are not edits for the history.
-                ResponseEvent.objects.filter(pk=event_id).update(
-                    followers_notified_at=timezone.now()
-                )
-                return sent
-            with mailers.default as connection:
-                sent += (
-                    connection.send_messages(
-                        [_follow_up_message(event, signature) for signature in batch]
-                    )
-                    or 0
-                )
-            ResponseEvent.objects.filter(pk=event_id).update(followers_notified_upto=batch[-1].pk)
+            break
+        if _runs_later(notify_followers):
+            notify_followers.enqueue(event_id)
+            break
+    return sent
 
 
 def announce_response(event: ResponseEvent) -> bool:

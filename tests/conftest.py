@@ -36,3 +36,15 @@ def no_page_cache(settings):
         **settings.CACHES,
         "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     }
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback, and the default mailer pointed at it."""
+    from tests.smtp import SMTPServer, start
+
+    server = SMTPServer()
+    controller = start(server)
+    settings.MAILERS = server.mailers
+    yield server
+    controller.stop()

@@ -76,14 +76,6 @@ def production_settings(**env: str) -> dict:
     return json.loads(result.stdout)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "undersigned.W003 until DJANGO_EMAIL_TIMEOUT (issue 9, point 7, another branch) "
-        "gives the SMTP mailer a timeout in config/settings.py; remove this marker then "
-        "(strict: this test fails as soon as the warning is gone)."
-    ),
-)
 def test_check_deploy_finds_nothing_in_the_documented_production_environment():
     result = check_deploy(**PRODUCTION_ENV)
 

@@ -3,19 +3,16 @@ answer, never after they stop it, withdraw, or their address was erased."""
 
 import datetime
 import re
-import smtplib
 
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.core.mail.backends import locmem
 from django.tasks import TaskResultStatus
 from django.tasks.signals import task_finished
 from django.test import Client
 from django.urls import reverse
 from django.utils.text import slugify
 
-import signatories.tasks
 from letters.models import ANSWER_EVENTS, Letter, ResponseEvent
 from letters.responses import record_response_event
 from signatories.models import Category, SignatoryKind, Signature
@@ -422,38 +419,70 @@ def test_an_erased_address_is_skipped_and_the_others_still_hear(addressee, tasks
 # A mail server that fails midway, and one-click unsubscribe
 
 
-class FailsOnSecondBatch(locmem.EmailBackend):
-    """A mail server that refuses the second batch sent to it, then works again."""
-
-    calls = 0
-
-    def send_messages(self, messages):
-        type(self).calls += 1
-        if type(self).calls == 2:
-            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-        return super().send_messages(messages)
-
-
-def test_an_interrupted_round_resumes_where_it_stopped_without_repeats(
-    admin_client, addressee, settings, monkeypatch, tasks_run
-):
-    followers = [signer(addressee.letter, f"Follower {n}") for n in range(5)]
-    monkeypatch.setattr(signatories.tasks, "BATCH_SIZE", 2)
-    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.FailsOnSecondBatch"}}
-    FailsOnSecondBatch.calls = 0
-
-    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
-    assert [r.status for r in tasks_run] == [TaskResultStatus.FAILED]
-    assert len(mail.outbox) == 2
-
+def resend_from_the_admin(admin_client, addressee):
     admin_client.post(
         reverse("admin:letters_addressee_changelist"),
         {"action": "email_followers", "_selected_action": [addressee.pk]},
     )
 
-    assert tasks_run[-1].status == TaskResultStatus.SUCCESSFUL
-    assert recipients_of(mail.outbox) == sorted(s.email for s in followers)
-    assert addressee.events.get().followers_notified_at is not None
+
+def test_a_round_the_mail_server_refuses_midway_resumes_without_repeats(
+    admin_client, addressee, smtp_server, tasks_run
+):
+    followers = [signer(addressee.letter, f"Follower {n}") for n in range(5)]
+    smtp_server.refuse = lambda n: n == 3  # "451 try again later" to the third message
+
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+    assert len(smtp_server.received) == 2
+    assert addressee.events.get().followers_notified_at is None
+
+    resend_from_the_admin(admin_client, addressee)
+
+    assert smtp_server.recipients() == sorted(s.email for s in followers)
+    assert [r.status for r in tasks_run] == [TaskResultStatus.SUCCESSFUL] * 2
+    event = addressee.events.get()
+    assert event.followers_notified_at is not None
+    assert event.deliveries.filter(sent_at__isnull=False).count() == 5
+
+
+def test_a_message_lost_with_the_connection_is_in_doubt_and_never_sent_twice(
+    admin_client, addressee, smtp_server
+):
+    followers = [signer(addressee.letter, f"Follower {n}") for n in range(5)]
+    # The server keeps the third message and hangs up before saying so.
+    smtp_server.drop = lambda n: n == 3
+
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+    resend_from_the_admin(admin_client, addressee)
+    resend_from_the_admin(admin_client, addressee)
+
+    assert smtp_server.recipients() == sorted(s.email for s in followers)
+    [in_doubt] = addressee.events.get().deliveries.filter(sent_at=None)
+    assert in_doubt.signature == followers[2]
+    assert in_doubt.error.startswith("In doubt: SMTPServerDisconnected")
+    # Staff see it among the deliveries not sent.
+    listed = admin_client.get(
+        reverse("admin:signatories_followupdelivery_changelist"), {"sent_at__isnull": "True"}
+    )
+    assert [d.pk for d in listed.context["cl"].result_list] == [in_doubt.pk]
+    assert "In doubt: SMTPServerDisconnected" in listed.content.decode()
+
+
+def test_a_follower_the_mail_server_refuses_for_good_is_skipped_and_the_others_hear(
+    admin_client, addressee, smtp_server
+):
+    followers = [signer(addressee.letter, f"Follower {n}") for n in range(3)]
+    smtp_server.refuse_rcpt = {followers[1].email}
+
+    add_event_in_admin(admin_client, addressee, Kind.REPLIED)
+
+    assert smtp_server.recipients() == sorted([followers[0].email, followers[2].email])
+    event = addressee.events.get()
+    assert event.followers_notified_at is not None
+    [refused] = event.deliveries.filter(sent_at=None)
+    assert refused.signature == followers[1]
+    assert refused.error == "Refused: SMTPRecipientsRefused 550"
+    assert followers[1].email not in refused.error
 
 
 def test_the_resend_action_sends_nothing_for_answers_already_sent(admin_client, addressee):
