@@ -30,7 +30,7 @@ def site_url(settings):
 
 
 def signer(letter, name: str, *, confirm: bool = True) -> Signature:
-    signature, _ = sign_letter(
+    signature = sign_letter(
         letter=letter,
         details=SignerDetails(
             kind=SignatoryKind.INDIVIDUAL,
