@@ -189,9 +189,7 @@ class LetterImportMixin:
             "preview_rows_shown": PREVIEW_ROWS_SHOWN,
         }
         if request.method == "POST" and "confirm" in request.POST:
-            record = get_object_or_404(
-                SignatureImport, pk=request.POST["confirm"], letter=letter, user=request.user
-            )
+            record = _previewed_import(request, letter)
             try:
                 report = confirm_import(record=record)
             except FileRejected as rejected:
@@ -223,6 +221,16 @@ class LetterImportMixin:
             context.update(report=report, record=record, rows=_preview_rows(report))
         context["form"] = form
         return TemplateResponse(request, "admin/letters/letter/import.html", context)
+
+
+def _previewed_import(request, letter) -> SignatureImport:
+    """The import that the confirm button names: a number, of this person's own upload
+    into this letter; anything else is not found (never a server error)."""
+    try:
+        import_id = int(request.POST["confirm"])
+    except ValueError:
+        raise Http404("No such import.") from None
+    return get_object_or_404(SignatureImport, pk=import_id, letter=letter, user=request.user)
 
 
 def _preview_rows(report):
