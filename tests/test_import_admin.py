@@ -262,3 +262,26 @@ def test_preview_download_keeps_an_uploaded_file_name_with_quotes_intact(
 
     assert response.status_code == 200
     assert filename_on_the_wire(response) == f"preview-{record.pk}-{name}.csv"
+
+
+def test_workbook_over_the_unpacked_limit_gets_one_clear_message(admin_client, letter, settings):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["name", "statement"])
+    for n in range(200):
+        book.active.append([f"Person {n}", f"{n:06d}" + "x" * 2000])
+    out = io.BytesIO()
+    book.save(out)
+    settings.IMPORT_XLSX_MAX_UNPACKED_BYTES = 100_000
+
+    response = upload(admin_client, letter, "partners.xlsx", content=out.getvalue())
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count('class="errornote"') == 1
+    assert "The workbook unpacks to" in page
+    assert "Confirm import" not in page
+    assert Signature.objects.count() == 0
+    assert Signatory.objects.count() == 0
+    assert SignatureImport.objects.get().status == SignatureImport.Status.REFUSED
