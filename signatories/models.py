@@ -568,6 +568,27 @@ class BlockedEmailDomain(models.Model):
         return self.domain
 
 
+class UsedFormStamp(models.Model):
+    """A sign-form stamp that was sent back, and for which address: a stamp serves one
+    signer (``signatories.abuse``). A row is useful only while its stamp is: stamps older
+    than ``SIGN_FORM_MAX_AGE`` are refused anyway, and ``anonymise_closed`` deletes them."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    email_digest = models.CharField(
+        max_length=64,
+        help_text="A keyed hash (with SECRET_KEY) of the normalised address it was first "
+        "sent with: tells the same signer sending again from someone else, without keeping "
+        "the address.",
+    )
+    shown_at = models.DateTimeField(help_text="When the form was shown: the stamp's time.")
+
+    class Meta:
+        indexes = [models.Index(fields=["shown_at"], name="used_form_stamp_shown_idx")]
+
+    def __str__(self) -> str:
+        return self.nonce
+
+
 class LetterTally(models.Model):
     """A letter's published signatures counted by kind, category, country and
     verification: what its page, the letter lists and count.json show.
