@@ -60,8 +60,10 @@ class SignatoryForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["slug"].required = False
-        self.fields["slug"].help_text = "Leave empty to make one from the name."
+        # Absent when the admin shows the signatory read-only (staff who may only view).
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = "Leave empty to make one from the name."
 
     def clean_name(self):
         return normalise_name(self.cleaned_data["name"])
