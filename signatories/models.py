@@ -422,6 +422,11 @@ class Signature(models.Model):
                 "Can export signatures with private fields (emails, notes)",
             ),
             ("import_signatures", "Can import signatures from files"),
+            (
+                "view_signer_personal_data",
+                "Can view signers' personal data (emails, IP addresses, consent records, "
+                "moderation reasons and notes)",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -631,6 +636,39 @@ class PrivateExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.row_count} rows)"
+
+
+class PersonalDataView(models.Model):
+    """A record of each admin page that showed a signer's personal data to someone: who,
+    when, which record, which page. Kept like the private export log (``PrivateExport``)."""
+
+    class Page(models.TextChoices):
+        CHANGE = "change", "Change page"
+        HISTORY = "history", "History"
+        HISTORY_VERSION = "history_version", "A past version"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    model = models.CharField(max_length=20, help_text="signature or signatory")
+    object_id = models.PositiveBigIntegerField(
+        help_text="The record's id (kept when the record is deleted; no name is copied here)."
+    )
+    page = models.CharField(max_length=20, choices=Page)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["model", "object_id"], name="personal_data_view_obj_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(page__in=["change", "history", "history_version"]),
+                name="personal_data_view_page_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} viewed {self.model} {self.object_id} ({self.get_page_display()})"
 
 
 class SignatureImport(models.Model):
