@@ -251,6 +251,13 @@ SIGN_RATE_LIMITS = env_list("DJANGO_SIGN_RATE_LIMITS", ["5/h", "20/d"])
 # Emails to one address about one letter (confirmation links, "already signed").
 SIGN_EMAIL_RATE_LIMIT = os.environ.get("DJANGO_SIGN_EMAIL_RATE_LIMIT", "3/h")
 RETENTION_DAYS = int(os.environ.get("DJANGO_RETENTION_DAYS", "180"))
+# Imports (README, "Importing signatories"): what a file may cost to read, checked before
+# and while it is parsed. An XLSX is a ZIP archive: 10 MB of it can unpack to gigabytes.
+IMPORT_XLSX_MAX_UNPACKED_BYTES = int(
+    os.environ.get("DJANGO_IMPORT_XLSX_MAX_UNPACKED_BYTES", str(50 * 1024 * 1024))
+)
+IMPORT_MAX_CELLS = int(os.environ.get("DJANGO_IMPORT_MAX_CELLS", "2000000"))
+IMPORT_MAX_COLUMNS = int(os.environ.get("DJANGO_IMPORT_MAX_COLUMNS", "100"))
 # Behind a reverse proxy REMOTE_ADDR is the proxy: name the header it sets to the client's
 # address (e.g. HTTP_X_REAL_IP). Used for rate limits and the private IP record.
 CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")

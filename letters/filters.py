@@ -11,7 +11,7 @@ class LetterFilter(django_filters.FilterSet):
     )
     recipient = django_filters.ModelChoiceFilter(
         field_name="addressees__recipient",
-        queryset=Recipient.objects.all(),
+        queryset=Recipient.objects.public(),
         to_field_name="slug",
         empty_label="Any recipient",
         label="Addressed to",

@@ -1,7 +1,7 @@
 """Letters, the organisations they are addressed to, and how each one answered."""
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.formats import date_format
 from django_countries.fields import CountryField
@@ -73,6 +73,20 @@ STATUS_AFTER_EVENT = {
 }
 
 
+class RecipientQuerySet(models.QuerySet):
+    def public(self):
+        """Recipients the public may see: addressed by at least one published letter. One
+        addressed only by drafts has no page and is no filter choice, so a draft's
+        recipients don't leak before it is published."""
+        return self.filter(
+            Exists(
+                Addressee.objects.filter(
+                    recipient=OuterRef("pk"), letter__status__in=Letter.PUBLIC_STATUSES
+                )
+            )
+        )
+
+
 class Recipient(models.Model):
     """An organisation that letters are addressed to: Meta, Snap, Signal, Apple…"""
 
@@ -91,6 +105,8 @@ class Recipient(models.Model):
     description = models.TextField(
         blank=True, help_text="A sentence or two shown on the recipient's public page."
     )
+
+    objects = RecipientQuerySet.as_manager()
 
     history = HistoricalRecords()
 

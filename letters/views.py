@@ -124,7 +124,7 @@ def recipient_list(request: HttpRequest) -> HttpResponse:
 @public_page
 def recipient_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Every published letter addressed to the recipient and how it answered."""
-    recipient = get_object_or_404(Recipient, slug=slug)
+    recipient = get_object_or_404(Recipient.objects.public(), slug=slug)
     addressees = (
         recipient.addressees.filter(letter__status__in=Letter.PUBLIC_STATUSES)
         .select_related("letter")

@@ -2,8 +2,10 @@
 
 - A honeypot field that people never see and bots fill in: the submission is dropped, and
   the sender sees the usual "check your email" page.
-- A form stamp (signed time the form was shown): a form sent back faster than a person
-  could fill it in is held for a moderator; a missing or altered stamp is refused.
+- A form stamp (signed time the form was shown, and a random nonce): a form sent back
+  faster than a person could fill it in is held for a moderator; a missing or altered
+  stamp is refused. A stamp serves one signer: sent back again for another address, the
+  signature is held for a moderator (a script reusing one stamp for many addresses).
 - Per-IP limits (django-ratelimit over Django's cache, Redis in production): signatures
   over the limit are held for a moderator, and the sender is not told. With the cache
   down every signature is held the same way: still recorded and emailed, it waits.
@@ -15,18 +17,23 @@
 
 import datetime
 import ipaddress
+import secrets
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_ratelimit.core import is_ratelimited
 
 from signatories import resilience
-from signatories.models import Signature
+from signatories.models import Signature, UsedFormStamp
 
 FORM_STAMP_SALT = "signatories.sign-form-stamp"
+STAMP_EMAIL_SALT = "signatories.sign-form-stamp-email"
 
 
 UNKNOWN_CLIENT = "0.0.0.0"  # noqa: S104 -- a rate-limit key, never an address to bind
@@ -49,22 +56,63 @@ def rate_limit_ip(request: HttpRequest) -> str:
     return client_ip(request) or UNKNOWN_CLIENT
 
 
+@dataclass(frozen=True)
+class FormStamp:
+    shown: int  # when the form was shown, in seconds since the epoch
+    nonce: str
+    seconds_open: float
+
+
 def form_stamp(now: float | None = None) -> str:
-    """A signed record of when the form was shown."""
-    return signing.dumps(int(time.time() if now is None else now), salt=FORM_STAMP_SALT)
+    """A signed record of when the form was shown, with a nonce that makes it single-use."""
+    shown = int(time.time() if now is None else now)
+    return signing.dumps([shown, secrets.token_urlsafe(12)], salt=FORM_STAMP_SALT)
+
+
+def read_form_stamp(stamp: str) -> FormStamp | None:
+    """The stamp sent back, or None for one that is missing, altered, of another shape
+    or older than ``SIGN_FORM_MAX_AGE``."""
+    try:
+        value = signing.loads(stamp, salt=FORM_STAMP_SALT, max_age=settings.SIGN_FORM_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not (isinstance(value, list) and len(value) == 2):
+        return None
+    shown, nonce = value
+    if type(shown) is not int or not isinstance(nonce, str) or not 0 < len(nonce) <= 32:
+        return None
+    elapsed = time.time() - shown
+    if elapsed > settings.SIGN_FORM_MAX_AGE:
+        return None
+    return FormStamp(shown=shown, nonce=nonce, seconds_open=elapsed)
 
 
 def seconds_since_stamp(stamp: str) -> float | None:
-    """Seconds since the form was shown, or None for a stamp that is missing, altered or
-    older than ``SIGN_FORM_MAX_AGE``."""
+    """Seconds since the form was shown, or None for a stamp ``read_form_stamp`` refuses."""
+    read = read_form_stamp(stamp)
+    return read.seconds_open if read else None
+
+
+def stamp_used_for_another_address(stamp: FormStamp, *, email_normalised: str) -> bool:
+    """Record that ``stamp`` was sent back with this address; True when it had been sent
+    back before with another one.
+
+    The stamp is made when the form is shown, before anything is typed, so it can't be
+    bound to the address in advance: the first submission binds it. The same address
+    again (a double click, the back button) is the same signer and passes. Kept in the
+    database, not the cache: it holds when Redis is down, and the unique nonce settles
+    two submissions racing with one stamp."""
+    digest = salted_hmac(STAMP_EMAIL_SALT, email_normalised, algorithm="sha256").hexdigest()
     try:
-        shown = signing.loads(stamp, salt=FORM_STAMP_SALT, max_age=settings.SIGN_FORM_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    if not isinstance(shown, int):
-        return None
-    elapsed = time.time() - shown
-    return elapsed if elapsed <= settings.SIGN_FORM_MAX_AGE else None
+        with transaction.atomic():
+            UsedFormStamp.objects.create(
+                nonce=stamp.nonce,
+                email_digest=digest,
+                shown_at=datetime.datetime.fromtimestamp(stamp.shown, tz=datetime.UTC),
+            )
+    except IntegrityError:
+        return not UsedFormStamp.objects.filter(nonce=stamp.nonce, email_digest=digest).exists()
+    return False
 
 
 def filled_too_fast(seconds: float) -> bool:

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -7,7 +8,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -39,11 +40,19 @@ from signatories.importers import (
 from signatories.models import (
     BlockedEmailDomain,
     FollowUpDelivery,
+    PersonalDataView,
     PrivateExport,
     Signatory,
     Signature,
     SignatureImport,
     count_signatures,
+)
+from signatories.personal_data import (
+    holds_personal_data,
+    is_personal_lookup,
+    may_see_personal_data,
+    personal_fields_of,
+    record_personal_data_view,
 )
 from signatories.tallies import schedule_refresh
 from signatories.vetting import reject_signatures, set_status, verify_signatures
@@ -74,6 +83,120 @@ class RecountsLettersMixin:
         letters = self.letter_ids_of(queryset)
         super().delete_queryset(request, queryset)
         schedule_refresh(letters)
+
+
+class PersonalDataAdminMixin:
+    """Signers' personal data (``signatories.personal_data``) only for staff allowed to see
+    it: left out of forms, read-only fields, fieldsets, list columns and filters, search,
+    URL filters and the change history for everyone else; and each change page, history
+    page or past version shown to someone allowed is recorded."""
+
+    def _hides_personal_data(self, request) -> bool:
+        return not may_see_personal_data(request.user)
+
+    def _without_personal(self, names):
+        hidden = personal_fields_of(self.model)
+        return [name for name in names if not (isinstance(name, str) and name in hidden)]
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        if self._hides_personal_data(request):
+            exclude += personal_fields_of(self.model)
+        return exclude
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return self._without_personal(fields) if self._hides_personal_data(request) else fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._hides_personal_data(request):
+            return fieldsets
+        kept = []
+        for name, options in fieldsets:
+            fields = []
+            for line in options["fields"]:
+                line = self._without_personal(line) if isinstance(line, list | tuple) else line
+                if line and not (isinstance(line, str) and line in personal_fields_of(self.model)):
+                    fields.append(line)
+            if fields:
+                kept.append((name, {**options, "fields": fields}))
+        return kept
+
+    def get_list_display(self, request):
+        fields = super().get_list_display(request)
+        return self._without_personal(fields) if self._hides_personal_data(request) else fields
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if not self._hides_personal_data(request):
+            return filters
+        return [
+            f for f in filters if not (isinstance(f, str) and is_personal_lookup(self.model, f))
+        ]
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        if not self._hides_personal_data(request):
+            return fields
+        return [field for field in fields if not is_personal_lookup(self.model, field)]
+
+    def lookup_allowed(self, lookup, value, request):
+        """``?email=…`` or ``?ip_address__startswith=…`` in the list's address would let
+        anyone test an address or spell one out letter by letter: refused (400)."""
+        if self._hides_personal_data(request) and is_personal_lookup(self.model, lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """simple-history's "Changes" column, without personal fields for those who may
+        not see them (``diff_against`` leaves them out)."""
+        excluded = personal_fields_of(self.model) if self._hides_personal_data(request) else []
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(
+                    current,
+                    excluded_fields=list(excluded),
+                    foreign_keys_are_objs=foreign_keys_are_objs,
+                )
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        shown = change and obj is not None and not self._hides_personal_data(request)
+        if shown and holds_personal_data(obj):
+            record_personal_data_view(user=request.user, obj=obj, page=PersonalDataView.Page.CHANGE)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        pk = _number_or_404(unquote(object_id))
+        response = super().history_view(request, object_id, extra_context)
+        if response.status_code == 200 and not self._hides_personal_data(request):
+            record_personal_data_view(
+                user=request.user, obj=self.model(pk=pk), page=PersonalDataView.Page.HISTORY
+            )
+        return response
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        pk = _number_or_404(unquote(object_id))
+        _number_or_404(version_id)
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        if response.status_code == 200 and not self._hides_personal_data(request):
+            record_personal_data_view(
+                user=request.user,
+                obj=self.model(pk=pk),
+                page=PersonalDataView.Page.HISTORY_VERSION,
+            )
+        return response
+
+
+def _number_or_404(value: str) -> int:
+    """An id from the address; simple-history's views would fail (500) on anything else."""
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise Http404("No such record.")
+    return int(value)
 
 
 class AnnotatedChangeList(ChangeList):
@@ -190,9 +313,7 @@ class LetterImportMixin:
             "preview_rows_shown": PREVIEW_ROWS_SHOWN,
         }
         if request.method == "POST" and "confirm" in request.POST:
-            record = get_object_or_404(
-                SignatureImport, pk=request.POST["confirm"], letter=letter, user=request.user
-            )
+            record = _previewed_import(request, letter)
             try:
                 report = confirm_import(record=record)
             except FileRejected as rejected:
@@ -224,6 +345,16 @@ class LetterImportMixin:
             context.update(report=report, record=record, rows=_preview_rows(report))
         context["form"] = form
         return TemplateResponse(request, "admin/letters/letter/import.html", context)
+
+
+def _previewed_import(request, letter) -> SignatureImport:
+    """The import that the confirm button names: a number, of this person's own upload
+    into this letter; anything else is not found (never a server error)."""
+    try:
+        import_id = int(request.POST["confirm"])
+    except ValueError:
+        raise Http404("No such import.") from None
+    return get_object_or_404(SignatureImport, pk=import_id, letter=letter, user=request.user)
 
 
 def _preview_rows(report):
@@ -268,12 +399,15 @@ class SignatoryLettersInline(admin.TabularInline):
 
 
 @admin.register(Signatory)
-class SignatoryAdmin(RecountsLettersMixin, ChangelistCountsMixin, SimpleHistoryAdmin):
+class SignatoryAdmin(
+    PersonalDataAdminMixin, RecountsLettersMixin, ChangelistCountsMixin, SimpleHistoryAdmin
+):
     form = SignatoryForm
     list_display = ["name", "kind", "category", "country", "published_signatures"]
     list_filter = ["kind", "category", "country"]
     # Name and email have trigram indexes on PostgreSQL (migration 0009), so searching a
-    # million signatories stays fast; the autocomplete uses the same search.
+    # million signatories stays fast; the autocomplete uses the same search. Email only
+    # for staff who may see signers' personal data (PersonalDataAdminMixin).
     search_fields = ["name", "email"]
     ordering = ["name", "pk"]
     paginator = CappedCountPaginator
@@ -306,7 +440,7 @@ class SignatoryAdmin(RecountsLettersMixin, ChangelistCountsMixin, SimpleHistoryA
 
 
 @admin.register(Signature)
-class SignatureAdmin(RecountsLettersMixin, SimpleHistoryAdmin):
+class SignatureAdmin(PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistoryAdmin):
     form = SignatureForm
     list_display = [
         "signatory",
@@ -334,6 +468,7 @@ class SignatureAdmin(RecountsLettersMixin, SimpleHistoryAdmin):
         ("email_failed_at", admin.EmptyFieldListFilter),
     ]
     list_select_related = ["signatory", "letter"]
+    # The emails only for staff who may see signers' personal data (PersonalDataAdminMixin).
     search_fields = ["signatory__name", "signatory__email", "email", "statement"]
     autocomplete_fields = ["letter", "signatory"]
     # Verification is recorded by the actions, which also note who and when; what the
@@ -532,6 +667,30 @@ class FollowUpDeliveryAdmin(ReadOnlyLogAdmin):
     list_filter = [("sent_at", admin.EmptyFieldListFilter), "event__addressee__letter"]
     ordering = ["-pk"]
     show_full_result_count = False
+
+    # A refusal's text may quote the follower's address: personal data (personal_data.py).
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and may_see_personal_data(request.user)
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) and may_see_personal_data(request.user)
+
+
+@admin.register(PersonalDataView)
+class PersonalDataViewAdmin(ReadOnlyLogAdmin):
+    """Read-only log: each admin page that showed a signer's personal data, to whom."""
+
+    list_display = ["created_at", "user", "page", "record"]
+    list_select_related = ["user"]
+    list_filter = ["page", "model", "user"]
+
+    @admin.display(description="Record")
+    def record(self, obj):
+        try:
+            url = reverse(f"admin:signatories_{obj.model}_change", args=[obj.object_id])
+        except NoReverseMatch:
+            return f"{obj.model} {obj.object_id}"
+        return format_html('<a href="{}">{} {}</a>', url, obj.model, obj.object_id)
 
 
 @admin.register(SignatureImport)

@@ -5,6 +5,7 @@ import io
 from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from django_countries import countries
 
 from signatories.models import (
@@ -75,7 +76,9 @@ def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         (line.encode("utf-8") for line in lines), content_type="text/csv; charset=utf-8"
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # File names can come from uploads (the import preview): quotes, backslashes and
+    # non-ASCII are written as RFC 6266 asks (escaped, or as filename*=utf-8''…).
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 

@@ -4,8 +4,8 @@ from django import forms
 from django.utils.text import slugify
 from django_countries import countries
 
-from signatories.abuse import form_stamp, seconds_since_stamp
-from signatories.emails import domain_and_parents, split_email
+from signatories.abuse import form_stamp, read_form_stamp, stamp_used_for_another_address
+from signatories.emails import domain_and_parents, normalise_email, split_email
 from signatories.importers import MAX_FILE_BYTES
 from signatories.models import (
     INDIVIDUAL_CATEGORIES,
@@ -60,8 +60,10 @@ class SignatoryForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["slug"].required = False
-        self.fields["slug"].help_text = "Leave empty to make one from the name."
+        # Absent when the admin shows the signatory read-only (staff who may only view).
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = "Leave empty to make one from the name."
 
     def clean_name(self):
         return normalise_name(self.cleaned_data["name"])
@@ -291,10 +293,11 @@ class SignForm(forms.Form):
         super().__init__(data, *args, **kwargs)
         if data is None:
             self.initial["stamp"] = form_stamp()
-            self.seconds_open = None
+            self.stamp = self.seconds_open = None
             return
-        self.seconds_open = seconds_since_stamp(data.get("stamp", ""))
-        if self.seconds_open is None:
+        self.stamp = read_form_stamp(data.get("stamp", ""))
+        self.seconds_open = self.stamp.seconds_open if self.stamp else None
+        if self.stamp is None:
             # Shown again with a fresh stamp, so the next send is accepted.
             self.data = data.copy()
             self.data["stamp"] = form_stamp()
@@ -335,6 +338,13 @@ class SignForm(forms.Form):
                 self.add_error("website", "Enter the organisation's website.")
             cleaned["display"] = Display.FULL
         return cleaned
+
+    def stamp_used_for_another_address(self) -> bool:
+        """Mark this valid form's stamp used by its address; True when another address
+        used it first (``signatories.abuse``)."""
+        return stamp_used_for_another_address(
+            self.stamp, email_normalised=normalise_email(self.cleaned_data["email"])
+        )
 
     @property
     def is_honeypot_filled(self) -> bool:

@@ -20,6 +20,7 @@ import io
 import re
 import string
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from functools import cache, lru_cache
 from itertools import zip_longest
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import IntegrityError, connection, models, transaction
@@ -338,9 +340,25 @@ def read_records(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
         # Most files have none at all; then no cell needs searching for them.
         controls = CONTROL_CHARACTERS.search(text) is not None
 
+    # What a sheet costs to read is its cells, empty ones included (a row is at least
+    # one): counted as they come, so a sheet that goes on and on stops at the limit.
+    max_cells, max_columns = settings.IMPORT_MAX_CELLS, settings.IMPORT_MAX_COLUMNS
+    cells_read = 0
     records = []
     for line, cells in rows:
+        cells_read += max(len(cells), 1)
+        if cells_read > max_cells:
+            raise FileRejected(_too_many_cells(max_cells))
         cleaned = [_clean_cell(cell, controls) for cell in cells]
+        width = len(cleaned)
+        while width and not cleaned[width - 1]:
+            width -= 1
+        if width > max_columns:
+            raise FileRejected(
+                f"Line {line} has a value in column {width:,}; at most {max_columns:,} "
+                "columns are read. Delete what is beyond the signatories' columns, or save "
+                "them alone as CSV."
+            )
         if not any(cleaned):
             continue
         if len(records) > MAX_ROWS:
@@ -409,19 +427,55 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         ) from None
 
 
+def _too_many_cells(max_cells: int) -> str:
+    return (
+        f"The sheet has more than {max_cells:,} cells (empty cells count where the sheet "
+        "records them, e.g. formatted ones). Copy the signatories alone into a new "
+        "workbook or a CSV file, or split it into smaller files."
+    )
+
+
+NOT_A_WORKBOOK = (
+    "The file looks like a ZIP archive but is not an Excel workbook (.xlsx) that can "
+    "be read. Save it again as .xlsx or CSV."
+)
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than ``IMPORT_XLSX_MAX_UNPACKED_BYTES``
+    before openpyxl reads any of them (it reads the whole shared-strings part at once).
+    The sizes are those the ZIP directory declares, and they hold: ``zipfile``, which
+    openpyxl reads through, stops each part at its declared size (and fails its CRC check
+    if the data went on)."""
+    limit = settings.IMPORT_XLSX_MAX_UNPACKED_BYTES
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+        raise FileRejected(NOT_A_WORKBOOK) from e
+    if unpacked > limit:
+        raise FileRejected(
+            f"The workbook unpacks to {unpacked / 1_048_576:.1f} MB, over the limit of "
+            f"{limit / 1_048_576:.0f} MB: it holds far more than a list of signatories. "
+            "Copy the signatories alone into a new workbook or a CSV file."
+        )
+
+
 def _xlsx_rows(data: bytes) -> tuple[str, Iterator[tuple[int, list[str]]]]:
     from openpyxl import load_workbook  # only XLSX uploads pay for importing openpyxl
 
+    _check_unpacked_size(data)
     # openpyxl raises many kinds of exception on a damaged or foreign file; for a person
     # uploading it they all mean the same thing.
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
+        declared_cells = (sheet.max_row or 0) * (sheet.max_column or 0)
     except Exception as e:
-        raise FileRejected(
-            "The file looks like a ZIP archive but is not an Excel workbook (.xlsx) that can "
-            "be read. Save it again as .xlsx or CSV."
-        ) from e
+        raise FileRejected(NOT_A_WORKBOOK) from e
+    if declared_cells > settings.IMPORT_MAX_CELLS:
+        workbook.close()
+        raise FileRejected(_too_many_cells(settings.IMPORT_MAX_CELLS))
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:

@@ -446,6 +446,11 @@ class Signature(models.Model):
                 "Can export signatures with private fields (emails, notes)",
             ),
             ("import_signatures", "Can import signatures from files"),
+            (
+                "view_signer_personal_data",
+                "Can view signers' personal data (emails, IP addresses, consent records, "
+                "moderation reasons and notes)",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -603,6 +608,27 @@ class BlockedEmailDomain(models.Model):
         return self.domain
 
 
+class UsedFormStamp(models.Model):
+    """A sign-form stamp that was sent back, and for which address: a stamp serves one
+    signer (``signatories.abuse``). A row is useful only while its stamp is: stamps older
+    than ``SIGN_FORM_MAX_AGE`` are refused anyway, and ``anonymise_closed`` deletes them."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    email_digest = models.CharField(
+        max_length=64,
+        help_text="A keyed hash (with SECRET_KEY) of the normalised address it was first "
+        "sent with: tells the same signer sending again from someone else, without keeping "
+        "the address.",
+    )
+    shown_at = models.DateTimeField(help_text="When the form was shown: the stamp's time.")
+
+    class Meta:
+        indexes = [models.Index(fields=["shown_at"], name="used_form_stamp_shown_idx")]
+
+    def __str__(self) -> str:
+        return self.nonce
+
+
 class LetterTally(models.Model):
     """A letter's published signatures counted by kind, category, country and
     verification: what its page, the letter lists and count.json show.
@@ -672,6 +698,39 @@ class PrivateExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.row_count} rows)"
+
+
+class PersonalDataView(models.Model):
+    """A record of each admin page that showed a signer's personal data to someone: who,
+    when, which record, which page. Kept like the private export log (``PrivateExport``)."""
+
+    class Page(models.TextChoices):
+        CHANGE = "change", "Change page"
+        HISTORY = "history", "History"
+        HISTORY_VERSION = "history_version", "A past version"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    model = models.CharField(max_length=20, help_text="signature or signatory")
+    object_id = models.PositiveBigIntegerField(
+        help_text="The record's id (kept when the record is deleted; no name is copied here)."
+    )
+    page = models.CharField(max_length=20, choices=Page)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["model", "object_id"], name="personal_data_view_obj_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(page__in=["change", "history", "history_version"]),
+                name="personal_data_view_page_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} viewed {self.model} {self.object_id} ({self.get_page_display()})"
 
 
 class SignatureImport(models.Model):

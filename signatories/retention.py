@@ -6,17 +6,21 @@ the email the signer gave, its normalised form, and the IP address; and the emai
 individual signatory all of whose signatures are on such letters. Organisations keep
 their contact address: it belongs to the organisation, and staff reuse it across letters.
 Names, displays, statements and counts are untouched, so every public page stays the same.
+
+It also deletes the record of sign-form stamps older than ``SIGN_FORM_MAX_AGE``
+(``UsedFormStamp``): such stamps are refused anyway, so their record has no further use.
 """
 
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from letters.models import Letter
-from signatories.models import Signatory, SignatoryKind, Signature
+from signatories.models import Signatory, SignatoryKind, Signature, UsedFormStamp
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class RetentionReport:
     signatures: int
     signatories: int
     history_rows: int
+    form_stamps: int = 0
 
 
 def letters_past_retention(*, days: int, today: datetime.date | None = None):
@@ -61,6 +66,10 @@ def anonymise_closed(
     signatory_emails = Signatory.objects.filter(pk__in=signatory_ids).exclude(email="")
     signatory_history = Signatory.history.filter(id__in=signatory_ids).exclude(email="")
 
+    stamps = UsedFormStamp.objects.filter(
+        shown_at__lt=timezone.now() - datetime.timedelta(seconds=settings.SIGN_FORM_MAX_AGE)
+    )
+
     if dry_run:
         return RetentionReport(
             cutoff=cutoff,
@@ -68,6 +77,7 @@ def anonymise_closed(
             signatures=signatures.count(),
             signatories=signatory_emails.count(),
             history_rows=signature_history.count() + signatory_history.count(),
+            form_stamps=stamps.count(),
         )
     erased = {"email": "", "email_normalised": "", "ip_address": None}
     return RetentionReport(
@@ -77,4 +87,5 @@ def anonymise_closed(
         signatures=signatures.update(**erased, email_error="", updated_at=timezone.now()),
         signatories=signatory_emails.update(email="", updated_at=timezone.now()),
         history_rows=signature_history.update(**erased) + signatory_history.update(email=""),
+        form_stamps=stamps.delete()[0],
     )

@@ -165,6 +165,8 @@ def record_public_signature(request: HttpRequest, *, letter: Letter, form: SignF
     held = []
     if filled_too_fast(form.seconds_open):
         held.append("form sent faster than a person fills it in")
+    if form.stamp_used_for_another_address():
+        held.append("form sent again for another address")
     if reason := ip_limit_reason(request):
         held.append(reason)
     sign_letter(

@@ -12,10 +12,11 @@ import django_ratelimit.core
 import pytest
 from django.conf import settings
 from django.core import mail, signing
+from django.core.management import call_command
 from django.urls import reverse
 
 from signatories.abuse import form_stamp, seconds_since_stamp
-from signatories.models import Signatory, Signature
+from signatories.models import Signatory, Signature, UsedFormStamp
 from tests.factories import make_letter
 
 pytestmark = pytest.mark.django_db
@@ -198,6 +199,12 @@ BAD_STAMPS = {
     "altered": _altered_to_look_older,
     "signed for something else": lambda: signing.dumps(int(time.time()) - 60),
     "not a time": lambda: signing.dumps("soon", salt="signatories.sign-form-stamp"),
+    "a bare time, without a nonce": lambda: signing.dumps(
+        int(time.time()) - 60, salt="signatories.sign-form-stamp"
+    ),
+    "a nonce that is not text": lambda: signing.dumps(
+        [int(time.time()) - 60, 7], salt="signatories.sign-form-stamp"
+    ),
     "shown two days ago": _shown_two_days_ago,
     "recording a time two days ago": lambda: form_stamp(now=time.time() - 2 * DAY),
 }
@@ -235,6 +242,104 @@ def test_form_shown_again_is_accepted_when_sent_back(client, open_letter):
 
     assert_check_your_email(response, open_letter)
     assert Signature.objects.filter(email="ada@example.org").count() == 1
+
+
+# Form stamp: one signer each
+
+
+HELD_FOR_REUSE = "form sent again for another address"
+
+
+def test_stamp_sent_again_for_another_address_is_held_after_confirming(client, open_letter):
+    stamp = old_stamp()
+    first = sign(client, open_letter, "ada@example.org", stamp=stamp, ip="203.0.113.1")
+    second = sign(client, open_letter, "grace@example.org", stamp=stamp, ip="203.0.113.2")
+    for path in confirm_paths():
+        confirm(client, path)
+
+    assert_check_your_email(first, open_letter)
+    assert_check_your_email(second, open_letter)
+    ada = Signature.objects.get(email="ada@example.org")
+    grace = Signature.objects.get(email="grace@example.org")
+    assert (ada.status, ada.moderation_reason) == (Signature.Status.PUBLISHED, "")
+    assert grace.status == Signature.Status.PENDING
+    assert HELD_FOR_REUSE in grace.moderation_reason
+    assert recorded_count(client, open_letter) == 1
+
+
+def test_stamp_reused_for_eight_addresses_publishes_only_the_first(client, open_letter):
+    """The probe from the issue: one stamp, eight addresses, eight networks (so no per-IP
+    limit applies), every one confirmed."""
+    stamp = old_stamp()
+    for n in range(8):
+        response = sign(
+            client, open_letter, f"bot{n}@example.org", stamp=stamp, ip=f"198.51.100.{n + 1}"
+        )
+        assert_check_your_email(response, open_letter)
+    for path in confirm_paths():
+        confirm(client, path)
+
+    signatures = Signature.objects.filter(letter=open_letter)
+    assert signatures.filter(confirmed_at__isnull=False).count() == 8
+    assert list(
+        signatures.filter(status=Signature.Status.PUBLISHED).values_list("email", flat=True)
+    ) == ["bot0@example.org"]
+    assert signatures.filter(status=Signature.Status.PENDING).count() == 7
+    assert recorded_count(client, open_letter) == 1
+
+
+def test_same_form_sent_twice_for_the_same_address_is_not_held(client, open_letter):
+    """A double click, or the back button and "send" again: the same signer."""
+    stamp = old_stamp()
+    sign(client, open_letter, "ada@example.org", stamp=stamp)
+    sign(client, open_letter, " ADA@example.org ", stamp=stamp)
+    for path in confirm_paths():
+        confirm(client, path)
+
+    signature = Signature.objects.get(letter=open_letter)
+    assert (signature.status, signature.moderation_reason) == (Signature.Status.PUBLISHED, "")
+
+
+def test_reused_stamp_is_held_when_the_cache_remembers_nothing(client, open_letter, settings):
+    """Used stamps are recorded in the database: a cache that is down, emptied or
+    restarted (here one that keeps nothing) lets no reused stamp through."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    stamp = old_stamp()
+    sign(client, open_letter, "ada@example.org", stamp=stamp, ip="203.0.113.1")
+    response = sign(client, open_letter, "grace@example.org", stamp=stamp, ip="203.0.113.2")
+
+    assert_check_your_email(response, open_letter)
+    grace = Signature.objects.get(email="grace@example.org")
+    assert HELD_FOR_REUSE in grace.moderation_reason
+
+
+def test_stamp_of_a_form_refused_for_an_error_is_not_used_up(client, open_letter):
+    stamp = old_stamp()
+    refused = sign(client, open_letter, "ada@example.org", stamp=stamp, consent=None)
+    assert refused.status_code == 200
+
+    sign(client, open_letter, "grace@example.org", stamp=stamp_in(refused))
+    for path in confirm_paths():
+        confirm(client, path)
+
+    grace = Signature.objects.get(email="grace@example.org")
+    assert (grace.status, grace.moderation_reason) == (Signature.Status.PUBLISHED, "")
+
+
+def test_anonymise_closed_deletes_the_record_of_expired_stamps(client, open_letter, settings):
+    sign(client, open_letter, "ada@example.org", stamp=old_stamp(3 * 3600))
+    sign(client, open_letter, "grace@example.org", stamp=old_stamp(60))
+    assert UsedFormStamp.objects.count() == 2
+    settings.SIGN_FORM_MAX_AGE = 3600  # the first form's stamp is now past its age
+    out = io.StringIO()
+
+    call_command("anonymise_closed", stdout=out)
+
+    assert UsedFormStamp.objects.count() == 1
+    assert "the record of 1 expired sign-form stamp(s)" in out.getvalue()
 
 
 # Per-IP limits
@@ -434,10 +539,12 @@ def test_script_sending_a_thousand_signatures_from_one_address_counts_at_most_fi
     """A script sending 1,000 signatures from one address leaves at most 5 counted
     without a moderator, even when it confirms every one of them."""
     assert settings.SIGN_RATE_LIMITS == ["5/h", "20/d"]
-    stamp = old_stamp(60)
 
     responses = set()
     for n in range(1000):
+        # A fresh stamp each time, as a script fetching the form would have: one stamp
+        # reused is held by itself (test_stamp_reused_for_eight_addresses_…).
+        stamp = old_stamp(60)
         response = sign(client, open_letter, f"bot{n}@example.org", name=f"Bot {n}", stamp=stamp)
         responses.add((response.status_code, response["Location"]))
     paths = confirm_paths()

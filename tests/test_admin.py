@@ -33,13 +33,15 @@ from tests.factories import (
     make_signature,
 )
 
-# The export and import logs and the follow-up deliveries are read-only by design;
-# test_roles.py, test_import_admin.py and test_follow_up.py cover their admin pages.
-# django-tasks-db's read-only task results are that library's own admin.
+# The export, import and personal-data view logs and the follow-up deliveries are
+# read-only by design; test_roles.py, test_import_admin.py, test_personal_data.py and
+# test_follow_up.py cover their admin pages. django-tasks-db's read-only task results are
+# that library's own admin.
 REGISTERED = sorted(
     f"{model._meta.app_label}.{model._meta.model_name}"
     for model in admin.site._registry
-    if model._meta.model_name not in {"privateexport", "signatureimport", "followupdelivery"}
+    if model._meta.model_name
+    not in {"privateexport", "signatureimport", "personaldataview", "followupdelivery"}
     and model._meta.app_label != "django_tasks_database"
 )
 

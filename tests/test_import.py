@@ -6,6 +6,7 @@ the workbook and the binaries); a few large or synthetic ones are made in the te
 
 import csv
 import io
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -707,3 +708,158 @@ def test_command_exits_non_zero_from_the_command_line(letter, monkeypatch, capsy
 
     assert exit_.value.code == 1
     assert "Line 4, column “country”" in capsys.readouterr().err
+
+
+# Spreadsheets that cost more to read than they are worth: checked before and while they
+# are parsed. Each file is a real workbook as openpyxl saves it, small, over a limit the
+# test lowers.
+
+
+def xlsx_bytes(rows: list[list], *, extra_cells: dict[str, str] | None = None) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    for coordinate, value in (extra_cells or {}).items():
+        sheet[coordinate] = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def with_declared_dimension(data: bytes, ref: str) -> bytes:
+    """The workbook with its first sheet's ``<dimension ref>`` rewritten: files from other
+    programs declare sizes that are wrong either way."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                content, count = re.subn(
+                    rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), content
+                )
+                assert count == 1
+            target.writestr(member, content)
+    return out.getvalue()
+
+
+def import_bytes(letter, data: bytes, name: str = "sheet.xlsx"):
+    return import_signatures(letter=letter, data=data, filename=name, dry_run=False)
+
+
+def assert_refused_with(report, letter, text: str) -> None:
+    assert len(report.file_errors) == 1, report.file_errors
+    assert text in report.file_errors[0]
+    assert report.rows == []
+    assert nothing_written(letter, 0)
+
+
+def people(count: int) -> list[list[str]]:
+    return [["name", "country"]] + [[f"Person {n}", "GB"] for n in range(count)]
+
+
+def test_workbook_within_every_limit_is_imported(letter, settings):
+    settings.IMPORT_MAX_CELLS = 2 * 11 + 1
+    settings.IMPORT_MAX_COLUMNS = 2
+
+    report = import_bytes(letter, xlsx_bytes(people(10)))
+
+    assert report.file_errors == []
+    assert len(imported_names(letter)) == 10
+
+
+def test_workbook_unpacking_over_the_limit_is_refused_before_it_is_parsed(letter, settings):
+    # The shape of a 200 MB shared-strings table, at a lowered limit: long, distinct
+    # strings that compress to a fraction of their size.
+    rows = [["name", "statement"]] + [[f"Person {n}", f"{n:06d}" + "x" * 2000] for n in range(300)]
+    data = xlsx_bytes(rows)
+    unpacked = sum(m.file_size for m in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    settings.IMPORT_XLSX_MAX_UNPACKED_BYTES = unpacked - 1
+    assert len(data) < unpacked / 10
+
+    report = import_bytes(letter, data)
+
+    assert_refused_with(report, letter, "The workbook unpacks to")
+
+
+def test_workbook_exactly_at_the_unpacked_limit_is_read(letter, settings):
+    data = xlsx_bytes(people(3))
+    settings.IMPORT_XLSX_MAX_UNPACKED_BYTES = sum(
+        m.file_size for m in zipfile.ZipFile(io.BytesIO(data)).infolist()
+    )
+
+    report = import_bytes(letter, data)
+
+    assert report.file_errors == []
+
+
+def test_value_at_column_xfd_is_refused_with_one_message(letter):
+    data = xlsx_bytes(people(3), extra_cells={"XFD3": "far away"})
+
+    report = import_bytes(letter, data)
+
+    assert_refused_with(report, letter, "Line 3 has a value in column 16,384; at most 100")
+
+
+def test_formatted_empty_cells_beyond_the_column_limit_are_not_data(letter, settings):
+    from openpyxl import load_workbook
+    from openpyxl.styles import Font
+
+    book = load_workbook(io.BytesIO(xlsx_bytes(people(3))))
+    book.active["DA2"].font = Font(bold=True)  # column 105: styled, no value
+    out = io.BytesIO()
+    book.save(out)
+
+    report = import_bytes(letter, out.getvalue())
+
+    assert report.file_errors == []
+    assert len(imported_names(letter)) == 3
+
+
+def test_sheet_over_the_cell_limit_is_refused(letter, settings):
+    settings.IMPORT_MAX_CELLS = 100
+
+    report = import_bytes(letter, xlsx_bytes(people(60)))  # 122 cells
+
+    assert_refused_with(report, letter, "The sheet has more than 100 cells")
+
+
+def test_sheet_declaring_more_cells_than_the_limit_is_refused_before_reading(letter, settings):
+    settings.IMPORT_MAX_CELLS = 1000
+    data = with_declared_dimension(xlsx_bytes(people(3)), "A1:Z1000")
+
+    report = import_bytes(letter, data)
+
+    assert_refused_with(report, letter, "The sheet has more than 1,000 cells")
+
+
+def test_sheet_declaring_too_few_cells_is_still_stopped_while_reading(letter, settings):
+    settings.IMPORT_MAX_CELLS = 100
+    data = with_declared_dimension(xlsx_bytes(people(60)), "A1:B2")
+
+    report = import_bytes(letter, data)
+
+    assert_refused_with(report, letter, "The sheet has more than 100 cells")
+
+
+def test_empty_rows_down_to_the_last_row_count_against_the_cell_limit(letter, settings):
+    # One value a million rows down: openpyxl would yield a million empty rows.
+    settings.IMPORT_MAX_CELLS = 10_000
+    data = with_declared_dimension(
+        xlsx_bytes(people(3), extra_cells={"A1048576": "Last Person"}), "A1:B2"
+    )
+
+    report = import_bytes(letter, data)
+
+    assert_refused_with(report, letter, "The sheet has more than 10,000 cells")
+
+
+def test_csv_row_over_the_column_limit_is_refused(letter, settings):
+    settings.IMPORT_MAX_COLUMNS = 5
+    data = b"name,country\nAda Lovelace,GB" + b",x" * 10 + b"\n"
+
+    report = import_bytes(letter, data, "wide.csv")
+
+    assert_refused_with(report, letter, "Line 2 has a value in column 12; at most 5 columns")

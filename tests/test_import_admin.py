@@ -2,7 +2,9 @@
 
 import csv
 import io
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -204,3 +206,82 @@ def test_whole_preview_downloads_as_csv_with_every_row_and_outcome(admin_client,
     assert rows[0]["name"] == "Harbour Street Charity"
     assert {row["outcome"] for row in rows} == {"New signatory"}
     assert Signature.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1.5", "-1", "1e3", "9" * 30, "1\x00"])
+def test_confirming_with_a_malformed_import_number_is_not_found(admin_client, letter, value):
+    upload(admin_client, letter, "good.csv")
+
+    response = admin_client.post(
+        reverse("admin:letters_letter_import", args=[letter.pk]), {"confirm": value}
+    )
+
+    assert response.status_code == 404
+    assert SignatureImport.objects.get().status == SignatureImport.Status.PREVIEWED
+    assert Signature.objects.count() == 0
+
+
+# RFC 6266 with RFC 9110's quoted-string and RFC 8187's ext-value, strictly: a header
+# that does not parse whole is wrong, whatever a lenient client would make of it.
+TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+QUOTED = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e]|\\[\t \x21-\x7e])*"'
+EXT_VALUE = r"[Uu][Tt][Ff]-8'[A-Za-z-]*'(?:%[0-9A-Fa-f]{2}|[!#$&+.^_`|~0-9A-Za-z-])*"
+PARAM = rf"\s*;\s*({TOKEN})\s*=\s*({QUOTED}|{EXT_VALUE}|{TOKEN})"
+
+
+def filename_on_the_wire(response) -> str:
+    """The download's file name as RFC 6266 reads it, from the header bytes as sent."""
+    raw = response.serialize_headers()
+    [line] = [line for line in raw.split(b"\r\n") if line.startswith(b"Content-Disposition:")]
+    value = line.removeprefix(b"Content-Disposition:").decode("latin-1").strip()
+    assert re.fullmatch(rf"attachment(?:{PARAM})*", value), value
+    params = {name.lower(): v for name, v in re.findall(PARAM, value)}
+    if "filename*" in params:
+        return unquote(params["filename*"].split("'", 2)[2], encoding="utf-8", errors="strict")
+    return re.sub(r"\\(.)", r"\1", params["filename"][1:-1])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        'Partner "final" list.csv',
+        'Partner "final"; v2.csv',
+        "Liste déjà vue — été.csv",
+    ],
+)
+def test_preview_download_keeps_an_uploaded_file_name_with_quotes_intact(
+    admin_client, letter, name
+):
+    upload(admin_client, letter, name, content=(FILES / "good.csv").read_bytes())
+    record = SignatureImport.objects.get()
+    assert record.file_name == name  # the name arrived as uploaded
+
+    response = admin_client.get(
+        reverse("admin:letters_letter_import_preview", args=[letter.pk, record.pk])
+    )
+
+    assert response.status_code == 200
+    assert filename_on_the_wire(response) == f"preview-{record.pk}-{name}.csv"
+
+
+def test_workbook_over_the_unpacked_limit_gets_one_clear_message(admin_client, letter, settings):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["name", "statement"])
+    for n in range(200):
+        book.active.append([f"Person {n}", f"{n:06d}" + "x" * 2000])
+    out = io.BytesIO()
+    book.save(out)
+    settings.IMPORT_XLSX_MAX_UNPACKED_BYTES = 100_000
+
+    response = upload(admin_client, letter, "partners.xlsx", content=out.getvalue())
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count('class="errornote"') == 1
+    assert "The workbook unpacks to" in page
+    assert "Confirm import" not in page
+    assert Signature.objects.count() == 0
+    assert Signatory.objects.count() == 0
+    assert SignatureImport.objects.get().status == SignatureImport.Status.REFUSED

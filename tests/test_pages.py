@@ -319,6 +319,49 @@ def test_draft_letter_is_not_listed_on_its_recipient_page(client):
     assert draft.title not in html
 
 
+def test_recipient_addressed_only_by_drafts_has_no_page(client):
+    recipient = make_recipient(name="Secret Recipient Ltd")
+    make_addressee(make_draft(), recipient)
+
+    response = get(client, reverse("letters:recipient_detail", args=[recipient.slug]), status=404)
+
+    assert "Secret Recipient Ltd" not in response.content.decode()
+
+
+def test_recipient_addressed_by_no_letter_has_no_page(client):
+    recipient = make_recipient()
+
+    get(client, reverse("letters:recipient_detail", args=[recipient.slug]), status=404)
+
+
+def test_recipient_page_appears_once_a_letter_to_it_is_published(client):
+    recipient = make_recipient()
+    draft = make_draft()
+    make_addressee(draft, recipient)
+    url = reverse("letters:recipient_detail", args=[recipient.slug])
+    get(client, url, status=404)
+
+    Letter.objects.filter(pk=draft.pk).update(status=Letter.Status.OPEN)
+
+    assert draft.title in cards(page_html(client, url))
+
+
+def test_recipient_addressed_only_by_drafts_is_not_a_letter_list_filter(client):
+    public = make_recipient(name="Public Recipient", slug="public-recipient")
+    make_addressee(make_letter(), public)
+    secret = make_recipient(name="Secret Recipient Ltd", slug="secret-recipient")
+    make_addressee(make_draft(), secret)
+
+    html = page_html(client, reverse("letters:list"))
+    filtered = page_html(client, reverse("letters:list") + f"?recipient={secret.slug}")
+
+    assert 'value="public-recipient"' in html
+    assert "Secret Recipient Ltd" not in html
+    assert 'value="secret-recipient"' not in html
+    assert "Secret Recipient Ltd" not in filtered
+    assert "No letters match." in text_of(filtered)
+
+
 def test_recipient_list_does_not_count_draft_letters(client):
     recipient = make_recipient()
     make_addressee(make_letter(), recipient)

@@ -27,17 +27,29 @@ def staff_in(group_name: str, *extra_perms: str) -> User:
         (
             "Editors",
             ["letters.change_letter", "letters.add_responseevent", "signatories.view_signature"],
-            ["signatories.change_signature", "signatories.import_signatures"],
+            [
+                "signatories.change_signature",
+                "signatories.import_signatures",
+                "signatories.view_signer_personal_data",
+            ],
         ),
         (
             "Moderators",
-            ["signatories.change_signature", "signatories.import_signatures"],
+            [
+                "signatories.change_signature",
+                "signatories.import_signatures",
+                "signatories.view_signer_personal_data",
+            ],
             ["letters.change_letter", "letters.change_addressee"],
         ),
         (
             "Viewers",
             ["letters.view_letter", "signatories.view_signatory"],
-            ["letters.change_letter", "signatories.change_signature"],
+            [
+                "letters.change_letter",
+                "signatories.change_signature",
+                "signatories.view_signer_personal_data",
+            ],
         ),
     ],
 )

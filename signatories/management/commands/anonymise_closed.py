@@ -29,5 +29,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verb} email and IP data of {report.signatures} signature(s) and the email of "
             f"{report.signatories} signatory(ies), plus {report.history_rows} history row(s), "
-            f"on {report.letters} letter(s) closed on or before {report.cutoff:%Y-%m-%d}."
+            f"on {report.letters} letter(s) closed on or before {report.cutoff:%Y-%m-%d}; "
+            f"{verb.lower()} the record of {report.form_stamps} expired sign-form stamp(s)."
         )
