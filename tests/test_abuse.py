@@ -293,8 +293,8 @@ def test_same_form_sent_twice_for_the_same_address_is_not_held(client, open_lett
     stamp = old_stamp()
     sign(client, open_letter, "ada@example.org", stamp=stamp)
     sign(client, open_letter, " ADA@example.org ", stamp=stamp)
-    for path in confirm_paths():
-        confirm(client, path)
+    # Two submissions, two links to one inbox: the signer follows one of them.
+    confirm(client, confirm_paths()[-1])
 
     signature = Signature.objects.get(letter=open_letter)
     assert (signature.status, signature.moderation_reason) == (Signature.Status.PUBLISHED, "")
