@@ -212,12 +212,20 @@ PAGE_CACHE = {
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, with one client per connection pool (config/cache.py).
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
+            # A Redis that stops answering must not hold a request: every cache call
+            # degrades on an error (signatories/resilience.py), and a timeout is one.
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("DJANGO_REDIS_TIMEOUT", "1")),
+                "socket_timeout": float(os.environ.get("DJANGO_REDIS_TIMEOUT", "1")),
+            },
         },
         "pages": PAGE_CACHE,
     }
-    # django-ratelimit 4.1 predates Django's own Redis backend, whose INCR is atomic.
+    # django-ratelimit 4.1 predates Django's own Redis backend (ours is a subclass), whose
+    # INCR is atomic.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 else:
     # One process's memory: right for runserver and the tests, wrong for several app

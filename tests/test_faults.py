@@ -52,7 +52,7 @@ def free_port() -> int:
 
 def redis_cache_at(port: int) -> dict:
     return {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",
         "LOCATION": f"redis://127.0.0.1:{port}/0",
     }
 
