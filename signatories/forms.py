@@ -26,6 +26,19 @@ def country_choices() -> list[tuple[str, str]]:
     return [("", "Not stated"), *countries]
 
 
+@functools.cache
+def country_codes() -> frozenset[str]:
+    return frozenset(code for code, _ in country_choices())
+
+
+class CountryChoiceField(forms.ChoiceField):
+    """A country code checked against a set: ``ChoiceField`` walks and re-normalises all
+    250 choices for each value it checks, on every signature."""
+
+    def valid_value(self, value) -> bool:
+        return str(value) in country_codes()
+
+
 def unique_signatory_slug(name: str, *, exclude_pk: int | None = None) -> str:
     """A free slug for ``name``: ``barnardos``, then ``barnardos-2``, ``barnardos-3``…"""
     base = (slugify(name) or "signatory")[:200]
@@ -218,7 +231,9 @@ class SignForm(forms.Form):
             "invalid": "Enter an email address like name@example.org.",
         },
     )
-    country = forms.ChoiceField(label="Country (optional)", choices=country_choices, required=False)
+    country = CountryChoiceField(
+        label="Country (optional)", choices=country_choices, required=False
+    )
     category = forms.ChoiceField(
         label="Which describes you best?",
         choices=[
