@@ -97,3 +97,18 @@ def test_rejection_reason_and_author_are_in_the_history(admin_client, admin_user
     assert latest.status == Signature.Status.REJECTED
     assert latest.rejection_reason == "Duplicate of an earlier signature"
     assert latest.history_user == admin_user
+
+
+def test_each_records_history_is_its_own_while_the_manager_class_is_made_once(letter):
+    """config/history.py: the ``.history`` manager class is built once per model (not on
+    every access, as simple-history does), and each access is still bound to its record."""
+    first, second = make_signature(letter), make_signature(letter)
+    Signature.objects.filter(pk=first.pk).update(statement="Changed")
+    first.refresh_from_db()
+    first._change_reason = "An edit"
+    first.save()
+
+    assert type(first.history) is type(second.history) is type(Signature.history)
+    assert [r.history_change_reason for r in first.history.all()] == ["An edit", None]
+    assert second.history.count() == 1
+    assert Signature.history.count() == 3

@@ -73,3 +73,13 @@ def test_signatures_over_the_per_ip_limit_wait_for_a_moderator_on_redis(client, 
     assert statuses == ["published"] * 5 + ["pending"] * 2
     counters = redis.Redis.from_url(REDIS_URL).keys("undersigned-tests:*")
     assert counters, "the per-IP counters should live in Redis"
+
+
+def test_the_redis_cache_reuses_one_client_and_still_counts_across_calls(redis_cache):
+    """config/cache.py: one redis.Redis per connection pool, not one per cache call."""
+    client = redis_cache._cache.get_client(write=True)
+
+    assert redis_cache._cache.get_client(write=True) is client
+    assert redis_cache.add("counter", 1, 60)
+    assert redis_cache.incr("counter") == 2
+    assert redis_cache.get("counter") == 2
