@@ -5,6 +5,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.formats import date_format
 from django_countries.fields import CountryField
+
 from config.history import HistoricalRecords
 
 # Choices live at module level so that each model's Meta.constraints can name them; the

@@ -12,8 +12,8 @@ from django.db.models.functions import Coalesce, Lower, StrIndex, Substr
 from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django_countries.fields import CountryField
-from config.history import HistoricalRecords
 
+from config.history import HistoricalRecords
 from letters.models import Letter, ResponseEvent
 
 
