@@ -28,8 +28,15 @@ from django.utils import timezone
 from config.mail import SiteEmailMessage
 from letters.models import ResponseEvent
 from signatories.abuse import over_email_limit
-from signatories.models import FollowUpDelivery, Signature, SignatureStatus
-from signatories.signing import Purpose, awaits_confirmation, link, set_aside, standing_signature
+from signatories.models import CONFIRMABLE_STATUSES, FollowUpDelivery, Signature, SignatureStatus
+from signatories.signing import (
+    Purpose,
+    awaits_confirmation,
+    link,
+    same_address,
+    set_aside,
+    standing_signature,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -165,9 +172,14 @@ def send_signature_email(signature_id: int, kind: str, attempt: int = 1) -> bool
             _describe(error, server_text=False),
         )
         return False
-    Signature.objects.filter(pk=signature_id).exclude(email_failed_at=None).update(
-        email_failed_at=None, email_error=""
-    )
+    sent = Signature.objects.filter(pk=signature_id)
+    if kind == "confirm":
+        # The signer asked again, and this newer link went out: the address's earlier
+        # submissions need no retry of theirs (one link is enough, and the newest is it).
+        sent = sent | same_address(signature).filter(
+            confirmed_at__isnull=True, status__in=CONFIRMABLE_STATUSES
+        )
+    sent.exclude(email_failed_at=None).update(email_failed_at=None, email_error="")
     return True
 
 

@@ -3,6 +3,7 @@ staff, never a task row holding the address, and the signer can ask again. Run w
 production task backend (django-tasks-db) and its worker, against real SMTP servers."""
 
 import datetime
+import re
 import time
 
 import pytest
@@ -11,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from signatories.models import Category, SignatoryKind
+from signatories.signing import Purpose, SignerDetails, read_token, sign_letter
 from signatories.tasks import RETRY_DELAYS, send_signature_email
 from tests.factories import make_letter
 from tests.smtp import SilentServer
@@ -32,6 +35,12 @@ def database_tasks(settings):
 def unconfirmed():
     letter = make_letter(title="Letter on safer chat apps", accepts_public_signatures=True)
     return signer(letter, "Ada Unconfirmed", confirm=False)
+
+
+def confirm_token(smtp_server) -> str:
+    """The token of the confirm link in the one message the server received."""
+    [message] = smtp_server.received
+    return re.search(r"/confirm/([^/\s]+)/", message.text()).group(1)
 
 
 def run_worker():
@@ -134,14 +143,24 @@ def test_a_signer_whose_confirmation_failed_can_ask_again_and_the_old_retry_send
     run_worker()
     [retry] = waiting()
 
-    # Signing again queues a fresh confirmation, as the sign form does.
-    send_signature_email.enqueue(unconfirmed.pk, "confirm")
+    # Signing again with the same address: a new submission, and its own link queued.
+    again = sign_letter(
+        letter=unconfirmed.letter,
+        details=SignerDetails(
+            kind=SignatoryKind.INDIVIDUAL,
+            name="Ada Unconfirmed",
+            email=unconfirmed.email.upper(),
+            category=Category.SURVIVOR,
+        ),
+        ip_address="198.51.100.7",
+    )
     run_worker()
     make_due(retry)
     run_worker()
 
     unconfirmed.refresh_from_db()
-    assert smtp_server.recipients() == [unconfirmed.email]
+    assert smtp_server.recipients() == [unconfirmed.email.upper()]  # the new link, once
+    assert read_token(confirm_token(smtp_server), Purpose.CONFIRM) == again.pk
     assert unconfirmed.email_failed_at is None
 
 
