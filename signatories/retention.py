@@ -8,7 +8,11 @@ their contact address: it belongs to the organisation, and staff reuse it across
 Names, displays, statements and counts are untouched, so every public page stays the same.
 
 It also deletes the record of sign-form stamps older than ``SIGN_FORM_MAX_AGE``
-(``UsedFormStamp``): such stamps are refused anyway, so their record has no further use.
+(``UsedFormStamp``): such stamps are refused anyway, so their record has no further use;
+and submissions of the sign form that nobody confirmed while their link worked (a day
+past ``SIGN_CONFIRMATION_MAX_AGE``, which covers emails retried late), with the signatory
+made for each: they can never be published, and they may hold the address of someone who
+never signed.
 """
 
 import datetime
@@ -20,7 +24,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from letters.models import Letter
-from signatories.models import Signatory, SignatoryKind, Signature, UsedFormStamp
+from signatories.models import (
+    Signatory,
+    SignatoryKind,
+    Signature,
+    SignatureStatus,
+    Source,
+    UsedFormStamp,
+)
+from signatories.signing import set_aside
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,7 @@ class RetentionReport:
     signatories: int
     history_rows: int
     form_stamps: int = 0
+    expired_submissions: int = 0
 
 
 def letters_past_retention(*, days: int, today: datetime.date | None = None):
@@ -70,6 +83,14 @@ def anonymise_closed(
         shown_at__lt=timezone.now() - datetime.timedelta(seconds=settings.SIGN_FORM_MAX_AGE)
     )
 
+    link_lifetime = datetime.timedelta(seconds=settings.SIGN_CONFIRMATION_MAX_AGE, days=1)
+    expired = Signature.objects.filter(
+        status=SignatureStatus.UNCONFIRMED,
+        confirmed_at__isnull=True,
+        source=Source.PUBLIC_FORM,
+        created_at__lt=timezone.now() - link_lifetime,
+    )
+
     if dry_run:
         return RetentionReport(
             cutoff=cutoff,
@@ -78,7 +99,10 @@ def anonymise_closed(
             signatories=signatory_emails.count(),
             history_rows=signature_history.count() + signatory_history.count(),
             form_stamps=stamps.count(),
+            expired_submissions=expired.count(),
         )
+    expired = list(expired.only("pk", "signatory_id"))
+    set_aside(expired)
     erased = {"email": "", "email_normalised": "", "ip_address": None}
     return RetentionReport(
         cutoff=cutoff,
@@ -88,4 +112,5 @@ def anonymise_closed(
         signatories=signatory_emails.update(email="", updated_at=timezone.now()),
         history_rows=signature_history.update(**erased) + signatory_history.update(email=""),
         form_stamps=stamps.delete()[0],
+        expired_submissions=len(expired),
     )

@@ -12,8 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from letters.models import Letter
-from signatories.models import SignatoryKind, Signature
-from signatories.signing import CONSENT_TEXT, Purpose, link
+from signatories.models import Category, Signatory, SignatoryKind, Signature
+from signatories.signing import (
+    CONSENT_TEXT,
+    Purpose,
+    SignerDetails,
+    confirm_signature,
+    link,
+    sign_letter,
+)
 from signatories.tasks import send_signature_email
 from tests.factories import make_letter, make_person, make_signatory, make_signature
 from tests.helpers import letter_admin_form
@@ -211,3 +218,48 @@ def test_closing_a_letter_in_the_admin_asks_for_the_closing_date(admin_client):
     )
     letter.refresh_from_db()
     assert (letter.status, letter.closed_on) == (Letter.Status.CLOSED, datetime.date(2025, 6, 30))
+
+
+# Submissions of the sign form nobody confirmed while their link worked
+
+
+def submission(letter: Letter, email: str, *, days_old: float) -> Signature:
+    signature = sign_letter(
+        letter=letter,
+        details=SignerDetails(
+            kind=SignatoryKind.INDIVIDUAL,
+            name=f"Never Confirmed {email}",
+            email=email,
+            category=Category.SURVIVOR,
+        ),
+        ip_address="198.51.100.9",
+        send_email=False,
+    )
+    Signature.objects.filter(pk=signature.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=days_old)
+    )
+    return signature
+
+
+def test_submissions_never_confirmed_while_their_link_worked_are_deleted_with_their_signatory():
+    letter = make_letter(accepts_public_signatures=True)
+    lifetime_days = settings.SIGN_CONFIRMATION_MAX_AGE / 86400
+    expired = submission(letter, "gone@example.org", days_old=lifetime_days + 1.5)
+    recent = submission(letter, "recent@example.org", days_old=lifetime_days + 0.5)
+    confirmed = submission(letter, "kept@example.org", days_old=lifetime_days + 3)
+    confirm_signature(signature_id=confirmed.pk)
+    held = submission(letter, "held@example.org", days_old=lifetime_days + 3)
+    Signature.objects.filter(pk=held.pk).update(status=Signature.Status.PENDING)
+
+    assert "would delete 1 submission(s)" in run("--dry-run")
+    assert Signature.objects.filter(pk=expired.pk).exists()
+    output = run()
+
+    assert "deleted 1 submission(s) never confirmed while their link worked" in output
+    assert set(Signature.objects.values_list("pk", flat=True)) == {
+        recent.pk,
+        confirmed.pk,
+        held.pk,
+    }
+    assert not Signatory.objects.filter(pk=expired.signatory_id).exists()
+    assert "deleted 0 submission(s)" in run()  # idempotent: nothing more to delete

@@ -30,5 +30,7 @@ class Command(BaseCommand):
             f"{verb} email and IP data of {report.signatures} signature(s) and the email of "
             f"{report.signatories} signatory(ies), plus {report.history_rows} history row(s), "
             f"on {report.letters} letter(s) closed on or before {report.cutoff:%Y-%m-%d}; "
-            f"{verb.lower()} the record of {report.form_stamps} expired sign-form stamp(s)."
+            f"{verb.lower()} the record of {report.form_stamps} expired sign-form stamp(s); "
+            f"{'would delete' if dry_run else 'deleted'} {report.expired_submissions} "
+            "submission(s) never confirmed while their link worked."
         )
