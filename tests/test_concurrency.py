@@ -101,7 +101,11 @@ def test_simultaneous_identical_sign_requests_are_counted_once():
     for path in CONFIRM_LINK.findall("\n".join(message.body for message in mail.outbox)):
         Client().post(path[0])
     (signature,) = Signature.objects.filter(letter=letter)
-    assert signature.status == Signature.Status.PUBLISHED
+    assert signature.confirmed_at is not None
+    # Published, or held when one of the links that went out was for a submission past
+    # the per-network limit (20 from one address in a burst): which ones got the 3 emails
+    # depends on the race.
+    assert signature.status in (Signature.Status.PUBLISHED, Signature.Status.PENDING)
     assert Signatory.objects.count() == 1
 
 
