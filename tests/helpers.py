@@ -82,3 +82,16 @@ def previous_page_query(response) -> str | None:
 def _link_query(response, rel: str) -> str | None:
     match = re.search(rf'<a href="([^"]*)" rel="{rel}">', response.content.decode())
     return html.unescape(match.group(1)) if match else None
+
+
+def shown_count(client, letter) -> int:
+    """The "Signatories recorded here" figure on the letter's page."""
+    page = client.get(letter.get_absolute_url()).content.decode()
+    match = re.search(r"Signatories recorded here</dt><dd>([\d,]+)</dd>", page)
+    assert match, "the letter page shows no signatory count"
+    return int(match.group(1).replace(",", ""))
+
+
+def shown_names(client, letter) -> list[str]:
+    """The Name column of the letter page's signatory table."""
+    return [row[0] for row in table_rows(client.get(letter.get_absolute_url()))]

@@ -26,7 +26,7 @@ from signatories.abuse import form_stamp
 from signatories.models import Signature, SignatureStatus
 from signatories.signing import Purpose, make_token
 from tests.factories import make_letter
-from tests.helpers import table_rows
+from tests.helpers import shown_count, shown_names
 
 pytestmark = pytest.mark.django_db
 
@@ -111,16 +111,6 @@ def signed_and_confirmed(client, letter, n: int = 1) -> Signature:
     return signature
 
 
-def listed_names(client, letter) -> list[str]:
-    return [row[0] for row in table_rows(client.get(letter.get_absolute_url()))]
-
-
-def shown_total(client, letter) -> int:
-    html = client.get(letter.get_absolute_url()).content.decode()
-    marker = "<dt>Signatories recorded here</dt><dd>"
-    return int(html.split(marker, 1)[1].split("<", 1)[0].replace(",", ""))
-
-
 def test_withdrawing_works_with_redis_unreachable_and_the_queue_refusing(
     client, letter, break_services, caplog
 ):
@@ -133,14 +123,14 @@ def test_withdrawing_works_with_redis_unreachable_and_the_queue_refusing(
     assert response.status_code == 200
     signature.refresh_from_db()
     assert (signature.status, signature.follow_up) == (SignatureStatus.WITHDRAWN, False)
-    assert listed_names(client, letter) == []
+    assert shown_names(client, letter) == []
     messages = [record.getMessage() for record in caplog.records]
     assert any(message.startswith("Cache unavailable") for message in messages)
     assert any(message.startswith("Task queue unavailable") for message in messages)
     # The count waits for the recount that cron runs.
-    assert shown_total(client, letter) == 1
+    assert shown_count(client, letter) == 1
     call_command("reconcile_counts", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    assert shown_total(client, letter) == 0
+    assert shown_count(client, letter) == 0
 
 
 def test_confirming_works_with_redis_unreachable_and_the_queue_refusing(
@@ -154,7 +144,7 @@ def test_confirming_works_with_redis_unreachable_and_the_queue_refusing(
 
     assert response.status_code == 200
     assert "Thank you: your signature is confirmed" in response.content.decode()
-    assert listed_names(client, letter) == ["Fault Signer 1"]
+    assert shown_names(client, letter) == ["Fault Signer 1"]
 
 
 def test_signing_with_redis_unreachable_and_the_queue_refusing_holds_it_and_still_emails_the_link(
@@ -206,7 +196,7 @@ def test_moderators_hide_action_works_with_redis_unreachable_and_the_queue_refus
     assert response.status_code == 302
     signature.refresh_from_db()
     assert signature.status == SignatureStatus.HIDDEN
-    assert listed_names(client, letter) == []
+    assert shown_names(client, letter) == []
 
 
 # A real Redis, stopped and started again during signing and withdrawal

@@ -26,7 +26,7 @@ from signatories.emails import normalise_email
 from signatories.models import BlockedEmailDomain, Display, Signatory, Signature
 from signatories.signing import CONSENT_TEXT, Purpose, link
 from tests.factories import make_letter, make_person, make_signature
-from tests.helpers import table_rows
+from tests.helpers import shown_count, shown_names
 
 pytestmark = pytest.mark.django_db
 
@@ -91,19 +91,6 @@ def sign_and_confirm(client, letter: Letter, **changes) -> Signature:
 
 def token_of(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[1]
-
-
-def shown_names(client, letter: Letter) -> list[str]:
-    """The Name column of the letter page's signatory table."""
-    return [row[0] for row in table_rows(client.get(letter.get_absolute_url()))]
-
-
-def shown_count(client, letter: Letter) -> int:
-    """The "Signatories recorded here" figure on the letter page."""
-    html = client.get(letter.get_absolute_url()).content.decode()
-    match = re.search(r"Signatories recorded here</dt><dd>([\d,]+)</dd>", html)
-    assert match, "the letter page shows no signatory count"
-    return int(match.group(1).replace(",", ""))
 
 
 def csv_names(client, letter: Letter) -> list[str]:

@@ -19,6 +19,7 @@ from signatories.models import LetterTally, Signatory, Signature, list_sort_key
 from signatories.signing import Purpose, make_token
 from signatories.tallies import reconcile, refresh_letter_tally
 from tests.factories import make_letter, make_many_signatures, make_person, make_signature
+from tests.helpers import shown_count
 
 pytestmark = pytest.mark.django_db
 
@@ -46,11 +47,6 @@ def sign_and_confirm(client, letter, n: int):
     token = make_token(signature, Purpose.CONFIRM)
     client.post(reverse("signatories:confirm", args=[letter.slug, token]))
     return signature
-
-
-def shown_total(client, letter) -> int:
-    html = client.get(letter.get_absolute_url()).content.decode()
-    return int(re.search(r"<dt>Signatories recorded here</dt><dd>([\d,]+)</dd>", html)[1])
 
 
 def test_signing_writes_no_row_that_other_signers_share(client, settings):
@@ -85,11 +81,11 @@ def test_counts_lag_until_the_recount_runs_then_show_every_signature(client, set
     letter = make_letter(accepts_public_signatures=True)
     for n in range(3):
         sign_and_confirm(client, letter, n)
-    assert shown_total(client, letter) == 0
+    assert shown_count(client, letter) == 0
 
     refresh_letter_tally.call(letter.pk)  # what the worker does when the delay is up
 
-    assert shown_total(client, letter) == 3
+    assert shown_count(client, letter) == 3
 
 
 def test_with_the_immediate_backend_counts_follow_at_once(client):
@@ -97,7 +93,7 @@ def test_with_the_immediate_backend_counts_follow_at_once(client):
 
     sign_and_confirm(client, letter, 1)
 
-    assert shown_total(client, letter) == 1
+    assert shown_count(client, letter) == 1
 
 
 def test_reconcile_reports_and_fixes_a_tally_that_drifted(client, letter):
@@ -112,7 +108,7 @@ def test_reconcile_reports_and_fixes_a_tally_that_drifted(client, letter):
 
     call_command("reconcile_counts", stdout=io.StringIO())
     assert LetterTally.objects.get(letter=letter).total == 12
-    assert shown_total(client, letter) == 12
+    assert shown_count(client, letter) == 12
     assert reconcile(fix=False) == []
 
 
@@ -154,14 +150,14 @@ def test_reconcile_counts_says_so_when_everything_matches(letter):
 
 def test_admin_changes_bring_the_counts_up_to_date(admin_client, client, letter):
     signature = make_signature(letter, make_person("Ada Lovelace"))
-    assert shown_total(client, letter) == 1
+    assert shown_count(client, letter) == 1
 
     admin_client.post(
         reverse("admin:signatories_signature_changelist"),
         {"action": "hide", "_selected_action": [signature.pk]},
     )
 
-    assert shown_total(client, letter) == 0
+    assert shown_count(client, letter) == 0
 
 
 def keys_match() -> bool:
