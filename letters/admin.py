@@ -189,9 +189,19 @@ class AddresseeAdmin(SimpleHistoryAdmin):
         refresh_response(form.instance)
         for formset in formsets:
             for event in getattr(formset, "new_objects", []):
-                if isinstance(event, ResponseEvent) and announce_response(event):
+                if not isinstance(event, ResponseEvent) or not event.is_answer:
+                    continue
+                if announce_response(event):
                     self.message_user(
                         request,
                         f"Signers who asked for news will be emailed about “{event}”.",
                         messages.INFO,
+                    )
+                else:
+                    self.message_user(
+                        request,
+                        f"The emails about “{event}” could not be queued now. The answer is "
+                        "saved; send them later with the action “Email followers about "
+                        "answers not yet sent to them”.",
+                        messages.WARNING,
                     )

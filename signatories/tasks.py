@@ -21,12 +21,12 @@ from django.core.mail import mailers
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.tasks import task
-from django.tasks.backends.immediate import ImmediateBackend
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from config.mail import SiteEmailMessage
 from letters.models import ResponseEvent
+from signatories import resilience
 from signatories.abuse import over_email_limit
 from signatories.models import CONFIRMABLE_STATUSES, FollowUpDelivery, Signature, SignatureStatus
 from signatories.signing import (
@@ -89,7 +89,7 @@ def _describe(error: OSError, *, server_text: bool = True) -> str:
 def _runs_later(task) -> bool:
     """Whether enqueueing leaves the task to a worker (production's database backend)
     rather than running it at once (the immediate backend of development and tests)."""
-    return not isinstance(task.get_backend(), ImmediateBackend)
+    return task.get_backend().supports_defer
 
 
 def _retry(task, *args, attempt: int) -> datetime.datetime | None:
@@ -323,8 +323,9 @@ def notify_followers(event_id: int, attempt: int = 1) -> int:
 
 
 def announce_response(event: ResponseEvent) -> bool:
-    """Queue the follow-up emails for a new answer from a recipient (once per event)."""
+    """Queue the follow-up emails for a new answer from a recipient (once per event).
+    False when there is nothing to send, or the queue refused it (logged): the answer is
+    recorded all the same, and the addressee list's action sends the emails later."""
     if not event.is_answer or event.followers_notified_at is not None:
         return False
-    notify_followers.enqueue(event.pk)
-    return True
+    return resilience.enqueue(notify_followers, event.pk)

@@ -15,6 +15,7 @@ import subprocess
 import time
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core import mail
 from django.core.cache import caches
 from django.core.management import call_command
@@ -22,11 +23,13 @@ from django.db import OperationalError
 from django.tasks.backends.base import BaseTaskBackend
 from django.urls import reverse
 
+from letters.models import ResponseEvent
 from signatories.abuse import form_stamp
 from signatories.models import Signature, SignatureStatus
 from signatories.signing import Purpose, make_token
-from tests.factories import make_letter
+from tests.factories import make_addressee, make_letter, make_recipient
 from tests.helpers import shown_count, shown_names
+from tests.test_follow_up import add_event_in_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -279,3 +282,30 @@ def test_redis_stopped_and_started_again_during_signing_and_withdrawal(
     assert "could not be counted" in held.moderation_reason
     after = Signature.objects.get(email="fault-3@example.org")
     assert after.moderation_reason == ""
+
+
+def test_recording_an_answer_works_with_the_queue_refusing_and_the_emails_go_out_later(
+    admin_client, client, letter, settings, break_services
+):
+    signed_and_confirmed(client, letter)  # asked for news (follow_up on)
+    addressee = make_addressee(letter, make_recipient(name="Chatterbox"))
+    break_services()
+
+    response = add_event_in_admin(admin_client, addressee, ResponseEvent.Kind.DECLINED)
+
+    assert ResponseEvent.objects.filter(addressee=addressee, kind="declined").exists()
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("could not be queued now" in text for text in shown)
+    assert mail.outbox[-1].subject.startswith("Confirm")  # no follow-up sent yet
+
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default"],
+        }
+    }
+    admin_client.post(
+        "/admin/letters/addressee/",
+        {"action": "email_followers", "_selected_action": [addressee.pk]},
+    )
+    assert "Chatterbox: declined" in mail.outbox[-1].subject
