@@ -176,18 +176,17 @@ def sign_letter(
     from signatories.tasks import send_signature_email
 
     # One transaction, one commit: the signature and its queued email are stored together.
+    # No history rows yet: the change history starts when the signer confirms.
     with transaction.atomic():
-        signatory = Signatory.objects.create(
-            slug=public_form_slug(details), **_signatory_values(details)
-        )
+        signatory = Signatory(slug=public_form_slug(details), **_signatory_values(details))
+        signatory.save_without_historical_record()
         signature = Signature(
             letter=letter,
             signatory=signatory,
             email_normalised=normalise_email(details.email),
             **_signature_values(details, ip_address=ip_address, hold_reason=hold_reason),
         )
-        signature._change_reason = "Signed on the public form"
-        signature.save()
+        signature.save_without_historical_record()
         if send_email and not resilience.enqueue(send_signature_email, signature.pk, "confirm"):
             # No queue: send it now rather than leave the signer waiting for nothing.
             transaction.on_commit(
@@ -253,10 +252,25 @@ def standing_signature(signature: Signature) -> Signature | None:
 
 def set_aside(submissions) -> None:
     """Delete open submissions that will never be confirmed, and their signatories (each
-    made for its submission alone)."""
+    made for its submission alone), leaving no copy in the change history: a submission
+    is not a signature, and the privacy page says it is deleted."""
+    signature_ids = [submission.pk for submission in submissions]
     signatory_ids = [submission.signatory_id for submission in submissions]
-    Signature.objects.filter(pk__in=[submission.pk for submission in submissions]).delete()
+    Signature.objects.filter(pk__in=signature_ids).delete()
     Signatory.objects.filter(pk__in=signatory_ids, signatures__isnull=True).delete()
+    Signature.history.filter(id__in=signature_ids).delete()
+    Signatory.history.filter(id__in=signatory_ids).exclude(
+        id__in=Signatory.objects.filter(pk__in=signatory_ids).values("pk")
+    ).delete()
+
+
+def _start_history(records, *, reason: str) -> None:
+    """The first rows of the change history of a confirmed submission, as it now stands
+    (a row per record that has none yet: staff may have edited it while it waited)."""
+    for record in records:
+        history = type(record).history
+        edited = history.filter(id=record.pk).exists()
+        history.bulk_history_create([record], update=edited, default_change_reason=reason)
 
 
 def confirmation_state(signature: Signature) -> ConfirmOutcome | None:
@@ -325,9 +339,9 @@ def confirm_signature(*, signature_id: int) -> tuple[Signature, ConfirmOutcome]:
         else:
             signature.status = SignatureStatus.PENDING if reasons else SignatureStatus.PUBLISHED
     signature.moderation_reason = "; ".join(dict.fromkeys(reasons))[:200]
-    signature._change_reason = "Confirmed by email"
     set_aside(others)
-    signature.save()
+    signature.save_without_historical_record()
+    _start_history([signature, signature.signatory], reason="Confirmed by email")
     published = signature.status == SignatureStatus.PUBLISHED
     if published:
         schedule_refresh([signature.letter_id])

@@ -2,9 +2,11 @@
 days after their letter closes, from the records and their history, and nothing else."""
 
 import datetime
+import importlib
 import io
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.core import mail
 from django.core.management import CommandError, call_command
@@ -263,3 +265,57 @@ def test_submissions_never_confirmed_while_their_link_worked_are_deleted_with_th
     }
     assert not Signatory.objects.filter(pk=expired.signatory_id).exists()
     assert "deleted 0 submission(s)" in run()  # idempotent: nothing more to delete
+
+
+def test_a_deleted_submission_leaves_no_copy_of_its_signer_in_the_change_history():
+    """The privacy page says a submission nobody confirmed is deleted: its name, address
+    and network address must not live on in the audit history either."""
+    letter = make_letter(accepts_public_signatures=True)
+    lifetime_days = settings.SIGN_CONFIRMATION_MAX_AGE / 86400
+    expired = submission(letter, "gone@example.org", days_old=lifetime_days + 1.5)
+    # A moderator looked at it while it waited: that edit is in the history too.
+    expired.refresh_from_db()
+    expired.moderation_reason = "looked at by staff"
+    expired.save()
+    kept = submission(letter, "kept@example.org", days_old=lifetime_days + 3)
+    confirm_signature(signature_id=kept.pk)
+
+    run()
+
+    history = [
+        *Signature.history.values_list("email", "email_normalised"),
+        *Signatory.history.values_list("name", "email"),
+    ]
+    assert not [row for row in history if any("gone@example.org" in value for value in row)]
+    assert not Signatory.history.filter(id=expired.signatory_id).exists()
+    assert not Signature.history.filter(id=expired.pk).exists()
+    assert Signature.history.filter(id=kept.pk, email="kept@example.org").exists()
+
+
+def test_the_migration_forgets_what_earlier_deletions_of_submissions_left_in_the_history():
+    """Migration 0021: before the history started at confirmation, a deleted submission
+    left its rows (and a "deleted" row) behind. They go; deleted signatures that were
+    confirmed, or entered by staff, keep their whole history."""
+    forget = importlib.import_module(
+        "signatories.migrations.0021_forget_history_of_submissions_set_aside"
+    ).forget
+    letter = make_letter(accepts_public_signatures=True)
+    submitted, confirmed = (
+        submission(letter, email, days_old=0) for email in ("gone@example.org", "kept@example.org")
+    )
+    confirm_signature(signature_id=confirmed.pk)
+    by_staff = make_signature(letter, make_person(name="Staff Entered"))
+    for record in (submitted, submitted.signatory):
+        type(record).history.bulk_history_create([record])  # as the old sign_letter did
+    for record in (submitted, confirmed, by_staff):
+        Signature.objects.get(pk=record.pk).delete()
+    Signatory.objects.get(pk=submitted.signatory_id).delete()
+    assert Signature.history.filter(id=submitted.pk).count() == 2
+
+    forget(django_apps, None)
+
+    assert not Signature.history.filter(id=submitted.pk).exists()
+    assert not Signatory.history.filter(id=submitted.signatory_id).exists()
+    assert Signature.history.filter(id=confirmed.pk).count() == 2  # confirmed, deleted
+    assert Signature.history.filter(id=by_staff.pk).count() == 2  # entered, deleted
+    assert Signatory.history.filter(id=confirmed.signatory_id).exists()

@@ -414,6 +414,38 @@ def test_signing_again_before_confirming_sends_a_link_for_the_new_details_alone(
     assert list(Signature.objects.values_list("pk", flat=True)) == [second.pk]
 
 
+def test_the_change_history_starts_when_a_signer_confirms_and_keeps_nothing_set_aside(
+    client, letter
+):
+    """A submission is not yet a signature: the audit history records the one its
+    signer confirmed, as published, and keeps no copy of the submissions set aside."""
+    sign(client, letter, name="Ada Lovelace", email="ada@example.net", statement="First.")
+    first = Signature.objects.get()
+    assert not Signature.history.exists()
+    assert not Signatory.history.exists()
+    sign(client, letter, name="Augusta Ada King", email="ada@example.net", statement="Second.")
+
+    client.post(last_links("ada@example.net")["confirm"])
+
+    (kept,) = Signature.objects.select_related("signatory")
+    assert kept.pk != first.pk
+    (row,) = Signature.history.all()
+    assert (row.id, row.status, row.statement) == (kept.pk, Signature.Status.PUBLISHED, "Second.")
+    assert (row.history_type, row.history_change_reason) == ("+", "Confirmed by email")
+    (person,) = Signatory.history.all()
+    assert (person.id, person.name, person.history_type) == (
+        kept.signatory_id,
+        "Augusta Ada King",
+        "+",
+    )
+    # Later changes are recorded as before.
+    client.post(email_links(mail.outbox[-1])["withdraw"])
+    assert [r.history_change_reason for r in kept.history.order_by("history_date")] == [
+        "Confirmed by email",
+        "Withdrawn by the signer",
+    ]
+
+
 def test_someone_knowing_a_signers_address_cannot_change_what_her_link_publishes(client, letter):
     sign(client, letter, name="Frida Survivor", display="anonymous", statement="Mine.")
     survivors_link = email_links(mail.outbox[0])["confirm"]
