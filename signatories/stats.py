@@ -29,6 +29,11 @@ class Totals:
     by_country: list[Bar] = field(default_factory=list)
     without_country: int = 0
 
+    @property
+    def country_counts(self) -> dict[str, int]:
+        """Alpha-2 code → signatures, for the map."""
+        return {bar.value: bar.count for bar in self.by_country}
+
     @classmethod
     def of(cls, signatures: SignatureQuerySet) -> "Totals":
         """Counted now, by one aggregate query."""

@@ -114,7 +114,13 @@ def country_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "signatories/country_list.html",
-        {"rows": with_country, "without_country": without_country},
+        {
+            "rows": with_country,
+            "without_country": without_country,
+            "country_counts": {
+                row["signatory__country"]: row["signatures"] for row in with_country
+            },
+        },
     )
 
 
@@ -136,7 +142,12 @@ def country_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "signatories/country_detail.html",
-        {"country": country, "totals": totals, "page": page},
+        {
+            "country": country,
+            "totals": totals,
+            "page": page,
+            "map_label": f"{country.name} on the world map",
+        },
     )
 
 

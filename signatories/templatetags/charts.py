@@ -1,0 +1,23 @@
+from django import template
+
+from signatories.charts import chart
+from signatories.world_map import world_map
+
+register = template.Library()
+
+
+@register.inclusion_tag("includes/bars.html")
+def bar_chart(bars, *, caption: str, label_heading: str, link_countries: bool = False):
+    """A table of counts with bars scaled to the largest, top ten plus "others"."""
+    return {
+        "chart": chart(bars),
+        "caption": caption,
+        "label_heading": label_heading,
+        "link_countries": link_countries,
+    }
+
+
+@register.inclusion_tag("includes/world_map.html")
+def signature_map(counts, *, label: str, noun: str = "signatory,signatories", current: str = ""):
+    """The world map shaded by ``counts`` (alpha-2 code → signatures)."""
+    return {"map": world_map(counts, current=current), "label": label, "noun": noun}

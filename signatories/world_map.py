@@ -1,0 +1,132 @@
+"""The world map of signatures by country, drawn on the server as inline SVG.
+
+The geometry is a static asset (``signatories/data/world-110m.json``, made by the
+``build_world_map`` command from Natural Earth via world-atlas), read once per process.
+Shading uses counts a page already has: drawing the map runs no query.
+"""
+
+import functools
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from django_countries.fields import Country
+
+ASSET = Path(__file__).resolve().parent / "data" / "world-110m.json"
+SHADES = 5
+NICE_STEPS = (1, 2, 3, 5)
+
+
+@functools.cache
+def geometry() -> dict:
+    """The map asset, parsed once per process."""
+    return json.loads(ASSET.read_text())
+
+
+@dataclass(frozen=True)
+class Shade:
+    """A bucket of counts, ``low``–``high`` inclusive, drawn in shade ``level`` (1 light
+    to ``SHADES`` dark)."""
+
+    level: int
+    low: int
+    high: int
+
+    @property
+    def is_single(self) -> bool:
+        return self.low == self.high
+
+
+@dataclass(frozen=True)
+class MapCountry:
+    code: str
+    name: str
+    d: str
+    count: int
+    shade: Shade | None
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class WorldMap:
+    view_box: str
+    countries: list[MapCountry]  # with signatures last, so their outlines draw on top
+    unlinked: list[str]
+    legend: list[Shade]
+    not_drawn: list[MapCountry]  # with signatures but too small for this map's scale
+
+
+def _nice(value: float) -> int:
+    """The 1-2-3-5 × 10ⁿ number nearest ``value`` on a log scale."""
+    exponent = math.floor(math.log10(value))
+    candidates = [step * 10**e for e in (exponent, exponent + 1) for step in NICE_STEPS]
+    return min(candidates, key=lambda c: abs(math.log(c) - math.log(value)))
+
+
+def shades_for(largest: int) -> list[Shade]:
+    """Up to ``SHADES`` buckets from 1 to ``largest`` on a log scale with round bounds,
+    so one country with a million signatures still leaves the ones with ten visible."""
+    if largest < 1:
+        return []
+    if largest <= SHADES:
+        lows = list(range(1, largest + 1))
+    else:
+        lows = [1]
+        for k in range(1, SHADES):
+            low = _nice(largest ** (k / SHADES))
+            if lows[-1] < low <= largest:
+                lows.append(low)
+    highs = [low - 1 for low in lows[1:]] + [largest]
+    # Spread the levels over the palette: 3 buckets are light, middle and dark.
+    last = len(lows) - 1
+    return [
+        Shade(
+            level=SHADES if last == 0 else 1 + round(i * (SHADES - 1) / last),
+            low=low,
+            high=high,
+        )
+        for i, (low, high) in enumerate(zip(lows, highs, strict=True))
+    ]
+
+
+def world_map(counts: Mapping[str, int], *, current: str = "") -> WorldMap:
+    """The map for ``counts`` (alpha-2 code → signatures); ``current`` marks the country
+    whose page this is."""
+    asset = geometry()
+    counts = {code: count for code, count in counts.items() if code and count > 0}
+    legend = shades_for(max(counts.values(), default=0))
+    if len(counts) == 1:  # one country (its own page, a first signature): one shade
+        (only,) = counts.values()
+        legend = [Shade(level=SHADES, low=only, high=only)]
+
+    def shade_of(count: int) -> Shade | None:
+        return next((s for s in legend if s.low <= count <= s.high), None)
+
+    drawn = [
+        MapCountry(
+            code=code,
+            name=Country(code).name,
+            d=d,
+            count=counts.get(code, 0),
+            shade=shade_of(counts.get(code, 0)),
+            current=code == current,
+        )
+        for code, d in asset["countries"].items()
+    ]
+    drawn.sort(key=lambda c: (c.count > 0, c.current))
+    return WorldMap(
+        view_box=asset["viewBox"],
+        countries=drawn,
+        unlinked=[shape["d"] for shape in asset["unlinked"]],
+        legend=legend,
+        not_drawn=sorted(
+            (
+                MapCountry(code, Country(code).name, "", count, shade_of(count))
+                for code, count in counts.items()
+                if code not in asset["countries"]
+            ),
+            key=lambda country: (-country.count, country.name),
+        ),
+    )
