@@ -13,6 +13,7 @@ from letters.models import (
 from letters.responses import refresh_response
 from signatories.admin import (
     ChangelistCountsMixin,
+    LetterColumnMixin,
     LetterImportMixin,
     SignatureInline,
     letter_signatures_link,
@@ -150,17 +151,17 @@ class RecipientAdmin(ChangelistCountsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Addressee)
-class AddresseeAdmin(SimpleHistoryAdmin):
+class AddresseeAdmin(LetterColumnMixin, SimpleHistoryAdmin):
     """Responses are recorded here as well as on the letter."""
 
     list_display = [
         "recipient",
-        "letter",
+        "letter_title",
         "person_name",
         "response_status",
         "response_date",
     ]
-    list_filter = ["response_status", "recipient"]
+    list_filter = ["response_status", "letter__status", "recipient"]
     list_select_related = ["recipient", "letter"]
     search_fields = ["recipient__name", "letter__title", "person_name"]
     autocomplete_fields = ["letter", "recipient"]

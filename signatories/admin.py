@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from signatories.exports import (
@@ -58,6 +59,17 @@ from signatories.tallies import schedule_refresh
 from signatories.vetting import reject_signatures, set_status, verify_signatures
 
 INLINE_SIGNATURES_SHOWN = 30
+LETTER_COLUMN_CHARS = 40
+
+
+class LetterColumnMixin:
+    """A "Letter" list column cut to ``LETTER_COLUMN_CHARS`` characters: the titles run to
+    100 and more, and pushed the lists past 1,280 px. The full title is one click away
+    and in the letter filter."""
+
+    @admin.display(description="Letter", ordering="letter__title")
+    def letter_title(self, obj):
+        return Truncator(obj.letter.title).chars(LETTER_COLUMN_CHARS)
 
 
 class RecountsLettersMixin:
@@ -440,18 +452,18 @@ class SignatoryAdmin(
 
 
 @admin.register(Signature)
-class SignatureAdmin(PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistoryAdmin):
+class SignatureAdmin(
+    LetterColumnMixin, PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistoryAdmin
+):
     form = SignatureForm
+    # Kind, category, country and featured are filters, not columns: with them the list
+    # was 1,600 px wide.
     list_display = [
         "signatory",
         "shown_as",
-        "letter",
-        "kind",
-        "category",
-        "country",
+        "letter_title",
         "status",
         "verification",
-        "featured",
         "source",
         "signed_on",
     ]
@@ -507,21 +519,9 @@ class SignatureAdmin(PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistory
     def letter_ids_of(self, queryset) -> set[int]:
         return set(queryset.values_list("letter_id", flat=True))
 
-    @admin.display(description="Shown publicly as")
+    @admin.display(description="Shown as")
     def shown_as(self, obj):
         return obj.public_name or "Anonymous"
-
-    @admin.display(description="Kind", ordering="signatory__kind")
-    def kind(self, obj):
-        return obj.signatory.get_kind_display()
-
-    @admin.display(description="Category", ordering="signatory__category")
-    def category(self, obj):
-        return obj.signatory.get_category_display()
-
-    @admin.display(description="Country", ordering="signatory__country")
-    def country(self, obj):
-        return obj.signatory.country.name or "—"
 
     @admin.action(description="Verify: checked by staff", permissions=["change"])
     def verify_staff(self, request, queryset):
@@ -694,13 +694,13 @@ class PersonalDataViewAdmin(ReadOnlyLogAdmin):
 
 
 @admin.register(SignatureImport)
-class SignatureImportAdmin(ReadOnlyLogAdmin):
+class SignatureImportAdmin(LetterColumnMixin, ReadOnlyLogAdmin):
     """Read-only log: one entry per import, with its file name and counts."""
 
     list_display = [
         "created_at",
-        "letter",
-        "file_name",
+        "letter_title",
+        "file",
         "user",
         "status",
         "rows",
@@ -712,3 +712,7 @@ class SignatureImportAdmin(ReadOnlyLogAdmin):
     list_filter = ["status", "letter"]
     list_select_related = ["letter", "user"]
     exclude = ["content"]
+
+    @admin.display(description="File", ordering="file_name")
+    def file(self, obj):
+        return Truncator(obj.file_name).chars(30)
