@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from signatories.exports import (
@@ -334,8 +335,16 @@ class LetterImportMixin:
             if report.written:
                 self.message_user(
                     request,
-                    f"Imported {record.file_name}: {report.created} new signatories, "
-                    f"{report.matched} existing ones signed, {report.skipped} skipped.",
+                    f"Imported {record.file_name}: "
+                    + ngettext("%(n)d new signatory, ", "%(n)d new signatories, ", report.created)
+                    % {"n": report.created}
+                    + ngettext(
+                        "%(n)d existing one signed, ",
+                        "%(n)d existing ones signed, ",
+                        report.matched,
+                    )
+                    % {"n": report.matched}
+                    + f"{report.skipped} skipped.",
                     messages.SUCCESS,
                 )
                 return redirect(
@@ -529,7 +538,14 @@ class SignatureAdmin(
             signatures=queryset, method=Signature.Verification.STAFF_VETTED, by=request.user
         )
         self.message_user(
-            request, f"Marked {count} signature(s) checked by staff.", messages.SUCCESS
+            request,
+            ngettext(
+                "%(n)d signature was marked checked by staff.",
+                "%(n)d signatures were marked checked by staff.",
+                count,
+            )
+            % {"n": count},
+            messages.SUCCESS,
         )
 
     @admin.action(description="Verify: confirmed by the organisation", permissions=["change"])
@@ -540,26 +556,49 @@ class SignatureAdmin(
             by=request.user,
         )
         self.message_user(
-            request, f"Marked {count} signature(s) confirmed by the organisation.", messages.SUCCESS
+            request,
+            ngettext(
+                "%(n)d signature was marked confirmed by the organisation.",
+                "%(n)d signatures were marked confirmed by the organisation.",
+                count,
+            )
+            % {"n": count},
+            messages.SUCCESS,
         )
 
     @admin.action(description="Publish selected signatures", permissions=["change"])
     def publish(self, request, queryset):
         count = set_status(signatures=queryset, status=Signature.Status.PUBLISHED, by=request.user)
-        self.message_user(request, f"Published {count} signature(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d signature was published.", "%(n)d signatures were published.", count)
+            % {"n": count},
+            messages.SUCCESS,
+        )
         unconfirmed = queryset.filter(Signature.awaiting_confirmation()).count()
         if unconfirmed:
             self.message_user(
                 request,
-                f"Left {unconfirmed} signature(s) from the public form unpublished: their "
-                "signers have not confirmed them by email yet.",
+                ngettext(
+                    "%(n)d signature from the public form was left unpublished: its signer "
+                    "has not confirmed it by email yet.",
+                    "%(n)d signatures from the public form were left unpublished: their "
+                    "signers have not confirmed them by email yet.",
+                    unconfirmed,
+                )
+                % {"n": unconfirmed},
                 messages.WARNING,
             )
 
     @admin.action(description="Hide selected signatures", permissions=["change"])
     def hide(self, request, queryset):
         count = set_status(signatures=queryset, status=Signature.Status.HIDDEN, by=request.user)
-        self.message_user(request, f"Hid {count} signature(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d signature was hidden.", "%(n)d signatures were hidden.", count)
+            % {"n": count},
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Reject selected signatures (with a reason)…", permissions=["change"])
     def reject(self, request, queryset):
@@ -569,7 +608,12 @@ class SignatureAdmin(
             count = reject_signatures(
                 signatures=queryset, reason=form.cleaned_data["reason"], by=request.user
             )
-            self.message_user(request, f"Rejected {count} signature(s).", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(n)d signature was rejected.", "%(n)d signatures were rejected.", count)
+                % {"n": count},
+                messages.SUCCESS,
+            )
             return None
         return TemplateResponse(
             request,

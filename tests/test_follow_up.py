@@ -93,9 +93,12 @@ def signer(
     return signature
 
 
-def add_event_in_admin(admin_client, addressee, kind=None, *, summary="", date="2024-03-01"):
+def add_event_in_admin(
+    admin_client, addressee, kind=None, *, summary="", date="2024-03-01", follow_up="send"
+):
     """Post the addressee's admin page back with its events unchanged, plus one new event
-    of ``kind`` (none: save it again as it is)."""
+    of ``kind`` (none: save it again as it is), as staff who answered "send" (or
+    ``follow_up``) to the question whether to email the followers."""
     existing = list(addressee.events.order_by("pk"))
     data = {
         "letter": addressee.letter_id,
@@ -118,6 +121,8 @@ def add_event_in_admin(admin_client, addressee, kind=None, *, summary="", date="
             f"events-{n}-summary": event.summary,
             f"events-{n}-url": event.url,
         }
+    if follow_up:
+        data["follow_up_emails"] = follow_up
     if kind:
         n = len(existing)
         data |= {f"events-{n}-date": date, f"events-{n}-kind": kind, f"events-{n}-summary": summary}
