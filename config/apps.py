@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ProjectConfig(AppConfig):
@@ -7,6 +8,15 @@ class ProjectConfig(AppConfig):
 
     name = "config"
     verbose_name = "Undersigned"
+    # This module holds two app configs: "config" in INSTALLED_APPS means this one.
+    default = True
 
     def ready(self):
         from config import checks  # noqa: F401 -- registers the checks
+
+
+class UndersignedAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, with the project's site (``config.admin_site``) as its default."""
+
+    default_site = "config.admin_site.UndersignedAdminSite"
+    default = False  # named in full in INSTALLED_APPS; "config" means ProjectConfig

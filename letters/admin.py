@@ -1,5 +1,10 @@
+from dataclasses import dataclass
+
 from django.contrib import admin, messages
 from django.db.models import Count, F
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from letters.models import (
@@ -13,13 +18,14 @@ from letters.models import (
 from letters.responses import refresh_response
 from signatories.admin import (
     ChangelistCountsMixin,
+    LetterColumnMixin,
     LetterImportMixin,
     SignatureInline,
     letter_signatures_link,
 )
 from signatories.models import Signature, count_signatures
 from signatories.tallies import schedule_refresh
-from signatories.tasks import announce_response
+from signatories.tasks import announce_response, followers_of
 
 
 class AddresseeInline(admin.StackedInline):
@@ -42,8 +48,69 @@ class AddresseeInline(admin.StackedInline):
 RESPONSE_FIELDS = ["response_status", "response_date", "response_summary", "response_url"]
 
 
+# The admin's POST field with staff's answer to "email the followers?": send or skip.
+FOLLOW_UP_DECISION = "follow_up_emails"
+SEND, SKIP = "send", "skip"
+# News older than this is saved without emailing unless staff choose otherwise.
+OLD_EVENT_DAYS = 7
+
+
+@dataclass
+class FollowUpQuestion:
+    """What staff are asked before new answers are emailed to the letter's followers."""
+
+    followers: int
+    answers: list[ResponseEvent]
+    days_old: int
+
+    @property
+    def is_old(self) -> bool:
+        return self.days_old > OLD_EVENT_DAYS
+
+
+class ResponseEventFormSet(BaseInlineFormSet):
+    """New answers in this save email every follower of the letter: when there is anyone
+    to email and staff have not yet said send or skip, the formset holds the save (it is
+    not valid, with no error) and keeps the question for the change page to ask."""
+
+    def __init__(self, *args, follow_up_decision: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.follow_up_decision = follow_up_decision
+        self.follow_up_question: FollowUpQuestion | None = None
+
+    def new_answers(self) -> list[ResponseEvent]:
+        return [
+            form.instance
+            for form in self.extra_forms
+            if form.has_changed()
+            and not self._should_delete_form(form)
+            and form.cleaned_data.get("kind") in ANSWER_EVENTS
+        ]
+
+    def is_valid(self) -> bool:
+        if not super().is_valid():
+            return False
+        if self.follow_up_decision in (SEND, SKIP):
+            return True
+        answers = self.new_answers()
+        if not answers:
+            return True
+        # The addressee may not be saved yet (the add page): its letter is enough.
+        followers = followers_of(ResponseEvent(addressee=self.instance)).count()
+        if not followers:
+            return True
+        oldest = min(answer.date for answer in answers)
+        self.follow_up_question = FollowUpQuestion(
+            followers=followers,
+            answers=answers,
+            days_old=(timezone.localdate() - oldest).days,
+        )
+        return False
+
+
 class ResponseEventInline(admin.TabularInline):
     model = ResponseEvent
+    formset = ResponseEventFormSet
     extra = 1
     fields = ["date", "kind", "summary", "url"]
 
@@ -150,17 +217,17 @@ class RecipientAdmin(ChangelistCountsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Addressee)
-class AddresseeAdmin(SimpleHistoryAdmin):
+class AddresseeAdmin(LetterColumnMixin, SimpleHistoryAdmin):
     """Responses are recorded here as well as on the letter."""
 
     list_display = [
         "recipient",
-        "letter",
+        "letter_title",
         "person_name",
         "response_status",
         "response_date",
     ]
-    list_filter = ["response_status", "recipient"]
+    list_filter = ["response_status", "letter__status", "recipient"]
     list_select_related = ["recipient", "letter"]
     search_fields = ["recipient__name", "letter__title", "person_name"]
     autocomplete_fields = ["letter", "recipient"]
@@ -176,7 +243,16 @@ class AddresseeAdmin(SimpleHistoryAdmin):
             addressee__in=queryset, kind__in=ANSWER_EVENTS, followers_notified_at__isnull=True
         )
         queued = sum(announce_response(event) for event in events)
-        self.message_user(request, f"Queued the emails for {queued} answer(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "The emails about %(n)d answer were queued.",
+                "The emails about %(n)d answers were queued.",
+                queued,
+            )
+            % {"n": queued},
+            messages.SUCCESS,
+        )
 
     def get_readonly_fields(self, request, obj=None):
         """With a timeline, the current response is the latest event's, not typed in."""
@@ -184,19 +260,50 @@ class AddresseeAdmin(SimpleHistoryAdmin):
             return [*RESPONSE_FIELDS, *super().get_readonly_fields(request, obj)]
         return super().get_readonly_fields(request, obj)
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, ResponseEventInline) and request.method == "POST":
+            kwargs["follow_up_decision"] = request.POST.get(FOLLOW_UP_DECISION, "")
+        return kwargs
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        questions = [
+            formset.formset.follow_up_question
+            for formset in context.get("inline_admin_formsets", [])
+            if getattr(formset.formset, "follow_up_question", None)
+        ]
+        if questions:
+            context["follow_up_question"] = questions[0]
+            context["follow_up_decision"] = FOLLOW_UP_DECISION
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # Sending stays here for now (an admin hook, not the service): a later change moves it
+    # into letters.responses. Staff have answered the question by the time this runs.
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         refresh_response(form.instance)
+        decision = request.POST.get(FOLLOW_UP_DECISION, "")
         for formset in formsets:
             for event in getattr(formset, "new_objects", []):
                 if not isinstance(event, ResponseEvent) or not event.is_answer:
                     continue
-                if announce_response(event):
+                if decision == SKIP:
+                    # Marked as done so that the resend action never sends it either.
+                    ResponseEvent.objects.filter(pk=event.pk).update(
+                        followers_notified_at=timezone.now()
+                    )
                     self.message_user(
                         request,
-                        f"Signers who asked for news will be emailed about “{event}”.",
+                        f"“{event}” was saved without emailing anyone.",
                         messages.INFO,
                     )
+                elif announce_response(event):
+                    if decision == SEND:
+                        self.message_user(
+                            request,
+                            f"Signers who asked for news will be emailed about “{event}”.",
+                            messages.INFO,
+                        )
                 else:
                     self.message_user(
                         request,

@@ -12,6 +12,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from signatories.exports import (
@@ -58,6 +60,17 @@ from signatories.tallies import schedule_refresh
 from signatories.vetting import reject_signatures, set_status, verify_signatures
 
 INLINE_SIGNATURES_SHOWN = 30
+LETTER_COLUMN_CHARS = 40
+
+
+class LetterColumnMixin:
+    """A "Letter" list column cut to ``LETTER_COLUMN_CHARS`` characters: the titles run to
+    100 and more, and pushed the lists past 1,280 px. The full title is one click away
+    and in the letter filter."""
+
+    @admin.display(description="Letter", ordering="letter__title")
+    def letter_title(self, obj):
+        return Truncator(obj.letter.title).chars(LETTER_COLUMN_CHARS)
 
 
 class RecountsLettersMixin:
@@ -322,8 +335,16 @@ class LetterImportMixin:
             if report.written:
                 self.message_user(
                     request,
-                    f"Imported {record.file_name}: {report.created} new signatories, "
-                    f"{report.matched} existing ones signed, {report.skipped} skipped.",
+                    f"Imported {record.file_name}: "
+                    + ngettext("%(n)d new signatory, ", "%(n)d new signatories, ", report.created)
+                    % {"n": report.created}
+                    + ngettext(
+                        "%(n)d existing one signed, ",
+                        "%(n)d existing ones signed, ",
+                        report.matched,
+                    )
+                    % {"n": report.matched}
+                    + f"{report.skipped} skipped.",
                     messages.SUCCESS,
                 )
                 return redirect(
@@ -440,18 +461,18 @@ class SignatoryAdmin(
 
 
 @admin.register(Signature)
-class SignatureAdmin(PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistoryAdmin):
+class SignatureAdmin(
+    LetterColumnMixin, PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistoryAdmin
+):
     form = SignatureForm
+    # Kind, category, country and featured are filters, not columns: with them the list
+    # was 1,600 px wide.
     list_display = [
         "signatory",
         "shown_as",
-        "letter",
-        "kind",
-        "category",
-        "country",
+        "letter_title",
         "status",
         "verification",
-        "featured",
         "source",
         "signed_on",
     ]
@@ -507,21 +528,9 @@ class SignatureAdmin(PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistory
     def letter_ids_of(self, queryset) -> set[int]:
         return set(queryset.values_list("letter_id", flat=True))
 
-    @admin.display(description="Shown publicly as")
+    @admin.display(description="Shown as")
     def shown_as(self, obj):
         return obj.public_name or "Anonymous"
-
-    @admin.display(description="Kind", ordering="signatory__kind")
-    def kind(self, obj):
-        return obj.signatory.get_kind_display()
-
-    @admin.display(description="Category", ordering="signatory__category")
-    def category(self, obj):
-        return obj.signatory.get_category_display()
-
-    @admin.display(description="Country", ordering="signatory__country")
-    def country(self, obj):
-        return obj.signatory.country.name or "—"
 
     @admin.action(description="Verify: checked by staff", permissions=["change"])
     def verify_staff(self, request, queryset):
@@ -529,7 +538,14 @@ class SignatureAdmin(PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistory
             signatures=queryset, method=Signature.Verification.STAFF_VETTED, by=request.user
         )
         self.message_user(
-            request, f"Marked {count} signature(s) checked by staff.", messages.SUCCESS
+            request,
+            ngettext(
+                "%(n)d signature was marked checked by staff.",
+                "%(n)d signatures were marked checked by staff.",
+                count,
+            )
+            % {"n": count},
+            messages.SUCCESS,
         )
 
     @admin.action(description="Verify: confirmed by the organisation", permissions=["change"])
@@ -540,26 +556,49 @@ class SignatureAdmin(PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistory
             by=request.user,
         )
         self.message_user(
-            request, f"Marked {count} signature(s) confirmed by the organisation.", messages.SUCCESS
+            request,
+            ngettext(
+                "%(n)d signature was marked confirmed by the organisation.",
+                "%(n)d signatures were marked confirmed by the organisation.",
+                count,
+            )
+            % {"n": count},
+            messages.SUCCESS,
         )
 
     @admin.action(description="Publish selected signatures", permissions=["change"])
     def publish(self, request, queryset):
         count = set_status(signatures=queryset, status=Signature.Status.PUBLISHED, by=request.user)
-        self.message_user(request, f"Published {count} signature(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d signature was published.", "%(n)d signatures were published.", count)
+            % {"n": count},
+            messages.SUCCESS,
+        )
         unconfirmed = queryset.filter(Signature.awaiting_confirmation()).count()
         if unconfirmed:
             self.message_user(
                 request,
-                f"Left {unconfirmed} signature(s) from the public form unpublished: their "
-                "signers have not confirmed them by email yet.",
+                ngettext(
+                    "%(n)d signature from the public form was left unpublished: its signer "
+                    "has not confirmed it by email yet.",
+                    "%(n)d signatures from the public form were left unpublished: their "
+                    "signers have not confirmed them by email yet.",
+                    unconfirmed,
+                )
+                % {"n": unconfirmed},
                 messages.WARNING,
             )
 
     @admin.action(description="Hide selected signatures", permissions=["change"])
     def hide(self, request, queryset):
         count = set_status(signatures=queryset, status=Signature.Status.HIDDEN, by=request.user)
-        self.message_user(request, f"Hid {count} signature(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d signature was hidden.", "%(n)d signatures were hidden.", count)
+            % {"n": count},
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Reject selected signatures (with a reason)…", permissions=["change"])
     def reject(self, request, queryset):
@@ -569,7 +608,12 @@ class SignatureAdmin(PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistory
             count = reject_signatures(
                 signatures=queryset, reason=form.cleaned_data["reason"], by=request.user
             )
-            self.message_user(request, f"Rejected {count} signature(s).", messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(n)d signature was rejected.", "%(n)d signatures were rejected.", count)
+                % {"n": count},
+                messages.SUCCESS,
+            )
             return None
         return TemplateResponse(
             request,
@@ -694,13 +738,13 @@ class PersonalDataViewAdmin(ReadOnlyLogAdmin):
 
 
 @admin.register(SignatureImport)
-class SignatureImportAdmin(ReadOnlyLogAdmin):
+class SignatureImportAdmin(LetterColumnMixin, ReadOnlyLogAdmin):
     """Read-only log: one entry per import, with its file name and counts."""
 
     list_display = [
         "created_at",
-        "letter",
-        "file_name",
+        "letter_title",
+        "file",
         "user",
         "status",
         "rows",
@@ -712,3 +756,7 @@ class SignatureImportAdmin(ReadOnlyLogAdmin):
     list_filter = ["status", "letter"]
     list_select_related = ["letter", "user"]
     exclude = ["content"]
+
+    @admin.display(description="File", ordering="file_name")
+    def file(self, obj):
+        return Truncator(obj.file_name).chars(30)

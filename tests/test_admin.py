@@ -438,7 +438,7 @@ def test_publish_action_publishes_pending_signatures(admin_client, letter):
 
     response = _run_action(admin_client, "publish", pending)
 
-    assert "Published 2 signature(s)." in messages_of(response)
+    assert "2 signatures were published." in messages_of(response)
     text = visible_text(admin_client.get(letter.get_absolute_url()))
     assert "Pending Person0" in text
     assert "Pending Person1" in text
@@ -451,7 +451,7 @@ def test_hide_action_hides_published_signatures(admin_client, letter):
 
     response = _run_action(admin_client, "hide", [to_hide])
 
-    assert "Hid 1 signature(s)." in messages_of(response)
+    assert "1 signature was hidden." in messages_of(response)
     to_hide.refresh_from_db()
     assert to_hide.status == Signature.Status.HIDDEN
     text = visible_text(admin_client.get(letter.get_absolute_url()))

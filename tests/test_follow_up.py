@@ -93,9 +93,12 @@ def signer(
     return signature
 
 
-def add_event_in_admin(admin_client, addressee, kind=None, *, summary="", date="2024-03-01"):
+def add_event_in_admin(
+    admin_client, addressee, kind=None, *, summary="", date="2024-03-01", follow_up="send"
+):
     """Post the addressee's admin page back with its events unchanged, plus one new event
-    of ``kind`` (none: save it again as it is)."""
+    of ``kind`` (none: save it again as it is), as staff who answered "send" (or
+    ``follow_up``) to the question whether to email the followers."""
     existing = list(addressee.events.order_by("pk"))
     data = {
         "letter": addressee.letter_id,
@@ -118,6 +121,8 @@ def add_event_in_admin(admin_client, addressee, kind=None, *, summary="", date="
             f"events-{n}-summary": event.summary,
             f"events-{n}-url": event.url,
         }
+    if follow_up:
+        data["follow_up_emails"] = follow_up
     if kind:
         n = len(existing)
         data |= {f"events-{n}-date": date, f"events-{n}-kind": kind, f"events-{n}-summary": summary}
@@ -513,3 +518,101 @@ def test_mail_providers_can_unsubscribe_in_one_click(admin_client, addressee):
     assert response.status_code == 200
     follower.refresh_from_db()
     assert follower.follow_up is False
+
+
+# Staff are asked before followers are emailed
+
+
+def post_new_answer(admin_client, addressee, date, decision=None):
+    """Staff add a reply on the addressee's admin page and press Save (and then, if given,
+    one of the question's buttons)."""
+    data = {
+        "letter": addressee.letter_id,
+        "recipient": addressee.recipient_id,
+        "position": addressee.position,
+        "response_status": addressee.response_status,
+        "events-TOTAL_FORMS": "1",
+        "events-INITIAL_FORMS": "0",
+        "events-0-date": date.isoformat(),
+        "events-0-kind": Kind.REPLIED,
+        "events-0-summary": "They wrote back.",
+    }
+    if decision:
+        data["follow_up_emails"] = decision
+    return admin_client.post(reverse("admin:letters_addressee_change", args=[addressee.pk]), data)
+
+
+def test_saving_an_answer_with_followers_asks_first_and_sends_nothing(admin_client, addressee):
+    signer(addressee.letter, "Ada Follower")
+    signer(addressee.letter, "Bo Follower")
+    mail.outbox.clear()
+
+    response = post_new_answer(admin_client, addressee, datetime.date.today())
+
+    assert response.status_code == 200
+    text = " ".join(response.content.decode().split())
+    assert "This will email 2 people who asked for updates on this letter" in text
+    assert 'value="send">Send 2 emails and save</button>' in text
+    assert mail.outbox == []
+    assert not ResponseEvent.objects.filter(addressee=addressee).exists()
+
+
+def test_confirming_sends_the_emails(admin_client, addressee):
+    follower = signer(addressee.letter, "Ada Follower")
+    mail.outbox.clear()
+
+    response = post_new_answer(admin_client, addressee, datetime.date.today(), "send")
+
+    assert response.status_code == 302
+    assert recipients_of(follow_up_emails()) == [follower.email]
+
+
+def test_saving_without_emailing_saves_the_answer_and_the_resend_action_skips_it(
+    admin_client, addressee
+):
+    signer(addressee.letter, "Ada Follower")
+    mail.outbox.clear()
+
+    response = post_new_answer(admin_client, addressee, datetime.date.today(), "skip")
+    resend_from_the_admin(admin_client, addressee)
+
+    assert response.status_code == 302
+    assert ResponseEvent.objects.filter(addressee=addressee, kind=Kind.REPLIED).exists()
+    assert follow_up_emails() == []
+
+
+def test_an_answer_older_than_a_week_defaults_to_not_emailing(admin_client, addressee):
+    signer(addressee.letter, "Ada Follower")
+
+    response = post_new_answer(
+        admin_client, addressee, datetime.date.today() - datetime.timedelta(days=30)
+    )
+
+    text = " ".join(response.content.decode().split())
+    assert "It is dated 30 days ago" in text
+    # The first button in the form is what Enter presses.
+    assert text.index('value="skip">Save without emailing') < text.index('value="send">')
+    assert follow_up_emails() == []
+
+
+def test_an_answer_with_no_followers_saves_without_asking(admin_client, addressee):
+    signer(addressee.letter, "Quiet Signer", follow_up=False)
+
+    response = post_new_answer(
+        admin_client, addressee, datetime.date.today() - datetime.timedelta(days=30)
+    )
+
+    assert response.status_code == 302
+    assert ResponseEvent.objects.filter(addressee=addressee).exists()
+    assert follow_up_emails() == []
+
+
+def test_the_question_has_no_inline_code(admin_client, addressee):
+    from tests.test_security_headers import inline_code
+
+    signer(addressee.letter, "Ada Follower")
+
+    found = inline_code(post_new_answer(admin_client, addressee, datetime.date.today()))
+
+    assert found.style_attributes == []
+    assert found.inline_scripts == []
