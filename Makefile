@@ -16,12 +16,13 @@ TEST_ENV := DJANGO_SECRET_KEY=test-only-not-a-secret DJANGO_DEBUG=0 DJANGO_SSL_R
 # `make serve`: gunicorn worker processes, by default two per core plus one.
 WEB_CONCURRENCY ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 
-.PHONY: help install run serve worker test lint format migrations collectstatic bench bench-smoke clean
+.PHONY: help install run serve worker test test-browser lint format migrations collectstatic bench bench-smoke clean
 
 help:
 	@echo "make run    install, migrate, load the demo letter, serve on http://127.0.0.1:$(PORT)"
 	@echo "make serve  production settings: collectstatic, gunicorn on 127.0.0.1:$(PORT) (needs DJANGO_SECRET_KEY)"
 	@echo "make test   install, lint (ruff), check migrations, run the test suite"
+	@echo "make test-browser  accessibility and layout of every public page in Chromium (tests/browser)"
 	@echo "make worker run the background worker (emails) for DJANGO_TASKS_BACKEND=database"
 	@echo "make format format the code with ruff"
 	@echo "make bench  measure a million signatures on PostgreSQL (DATABASE_URL); bench-smoke: 10,000 (bench/README.md)"
@@ -81,6 +82,13 @@ collectstatic: install
 
 test: lint migrations collectstatic
 	$(TEST_ENV) $(BIN)/python -m pytest
+
+# Debian's chromium (CHROMIUM=/path to use another build; never a browser download), axe-core
+# bundled in axe-playwright-python. Not part of `make test`: pyproject.toml keeps plain pytest
+# out of tests/browser. Screenshots of every page state go to tests/browser/screenshots/.
+test-browser: install collectstatic
+	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || { echo "Chromium is missing: apt-get install chromium" >&2; exit 1; }
+	$(TEST_ENV) $(BIN)/python -m pytest tests/browser
 
 # Figures, not tests (bench/README.md): PostgreSQL from DATABASE_URL, production settings.
 # Missed targets are reported, not failed; bench-smoke (10,000 signatures, ~1 min) runs in CI.
