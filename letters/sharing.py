@@ -172,8 +172,12 @@ def _draw(title: str, figure: str, note: str, site_name: str) -> bytes:
     )
 
     draw.rectangle((MARGIN, HEIGHT - 210, MARGIN + 96, HEIGHT - 204), fill="#f2b705")
-    figure_font = _font(64, bold=True)
-    figure = _wrap(figure, figure_font, inner, 1)[0]
+    # The figure is never cut: a long one ("More than 1,000,000 signatories") is drawn smaller.
+    figure_font = next(
+        font
+        for font in (_font(size, bold=True) for size in (64, 56, 48, 40, 32))
+        if font.getlength(figure) <= inner or font.size == 32
+    )
     draw.text((MARGIN, HEIGHT - 180), figure, font=figure_font, fill=TEXT)
     if note:
         draw.text((MARGIN, HEIGHT - 96), note, font=_font(30), fill=SOFT_TEXT)

@@ -240,11 +240,17 @@ def test_share_image_leads_with_the_reported_figure_labelled_while_it_is_larger(
     assert recorded == "129 signatories\nUndersigned"
 
 
-def test_share_image_fits_a_very_long_title(client):
-    letter = make_letter(title="A very long title " * 30)
+@pytest.mark.parametrize(
+    "title",
+    [("A very long title " * 14)[:250], "Unbreakable" * 22],
+    ids=["many-words", "one-long-word"],
+)
+def test_share_image_fits_a_title_of_the_longest_length(client, title):
+    letter = make_letter(title=title)
 
     response = share_image(client, letter)
 
+    assert response.status_code == 200
     assert image_of(response).size == (1200, 630)
 
 
