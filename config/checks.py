@@ -22,6 +22,7 @@ PROCESS_LOCAL_CACHES = {
 W001 = "undersigned.W001"
 W002 = "undersigned.W002"
 W003 = "undersigned.W003"
+W004 = "undersigned.W004"
 
 
 @register(Tags.security, Tags.caches, deploy=True)
@@ -74,6 +75,33 @@ def check_smtp_timeout(app_configs, **kwargs):
                 "Set DJANGO_EMAIL_TIMEOUT (seconds), or 'timeout' in MAILERS['default']['OPTIONS']."
             ),
             id=W003,
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_data_controller(app_configs, **kwargs):
+    missing = [
+        name
+        for name, value in [
+            ("DJANGO_DATA_CONTROLLER", settings.DATA_CONTROLLER),
+            ("DJANGO_DATA_CONTROLLER_CONTACT", settings.DATA_CONTROLLER_CONTACT),
+        ]
+        if not value
+    ]
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: the "
+            "privacy page names no data controller or no way to reach them, which data "
+            "protection law (UK and EU GDPR, article 13) requires of a site that collects "
+            "signers' details.",
+            hint=(
+                "Set DJANGO_DATA_CONTROLLER to the organisation's legal name and "
+                "DJANGO_DATA_CONTROLLER_CONTACT to an email or postal address that answers."
+            ),
+            id=W004,
         )
     ]
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_filters",
     "django_countries",
     "simple_history",
@@ -103,6 +104,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.canonical_url",
             ],
         },
     },
@@ -259,6 +261,11 @@ SIGN_RATE_LIMITS = env_list("DJANGO_SIGN_RATE_LIMITS", ["5/h", "20/d"])
 # Emails to one address about one letter (confirmation links, "already signed").
 SIGN_EMAIL_RATE_LIMIT = os.environ.get("DJANGO_SIGN_EMAIL_RATE_LIMIT", "3/h")
 RETENTION_DAYS = int(os.environ.get("DJANGO_RETENTION_DAYS", "180"))
+# Who is responsible for signers' details under data protection law (UK and EU GDPR,
+# article 13), and how signers reach them: named on the privacy page. Unset, the page says
+# so plainly rather than name someone, and ``check --deploy`` warns (undersigned.W004).
+DATA_CONTROLLER = os.environ.get("DJANGO_DATA_CONTROLLER", "").strip()
+DATA_CONTROLLER_CONTACT = os.environ.get("DJANGO_DATA_CONTROLLER_CONTACT", "").strip()
 # Imports (README, "Importing signatories"): what a file may cost to read, checked before
 # and while it is parsed. An XLSX is a ZIP archive: 10 MB of it can unpack to gigabytes.
 IMPORT_XLSX_MAX_UNPACKED_BYTES = int(

@@ -1,12 +1,24 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from config.views import healthz, hello
+from config import sitemaps
+from config.http import public_page
+from config.views import favicon_ico, healthz, hello, robots_txt
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("robots.txt", robots_txt, name="robots"),
+    path("favicon.ico", favicon_ico, name="favicon"),
+    path("sitemap.xml", public_page(sitemaps.index), name="sitemap"),
+    path(
+        "sitemap-<str:section>.xml",
+        public_page(sitemap),
+        {"sitemaps": sitemaps.SITEMAPS},
+        name="sitemap_section",
+    ),
     path("", include("signatories.urls")),
     path("", include("letters.urls")),
 ]

@@ -1,11 +1,18 @@
 import logging
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from config.http import public_page
 
 logger = logging.getLogger(__name__)
 
@@ -63,3 +70,31 @@ def hello(request: HttpRequest) -> HttpResponse:
     """The cheapest page the stack can serve, through every middleware: the floor that
     bench/load.py measures real pages against. Routed only with ``BENCH_HELLO``."""
     return HttpResponse("hello\n", content_type="text/plain")
+
+
+# Crawlers may read every public page; not the admin, and not the pages that emailed
+# links open (each address carries a signer's token) or the one after the sign form.
+ROBOTS_DISALLOWED = [
+    "/admin/",
+    "/letters/*/confirm/",
+    "/letters/*/withdraw/",
+    "/letters/*/news/stop/",
+    "/letters/*/sign/sent/",
+]
+
+
+@public_page
+@require_safe
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOWED)]
+    lines.append(f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}")
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def favicon_ico(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says: send them
+    to the SVG. Not a permanent redirect: the file's name changes with its content."""
+    response = redirect(static("favicon.svg"))
+    patch_cache_control(response, public=True, max_age=24 * 60 * 60)
+    return response

@@ -8,6 +8,7 @@ from django_filters.views import FilterView
 from config.http import public_page
 from letters.filters import LetterFilter
 from letters.models import Addressee, Letter, Recipient
+from letters.sharing import share_image_png
 from signatories.filters import SignatureFilter
 from signatories.models import (
     VERIFICATION_EXPLANATIONS,
@@ -137,3 +138,13 @@ def recipient_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "letters/recipient_detail.html",
         {"recipient": recipient, "addressees": addressees},
     )
+
+
+@public_page
+def share_image(request: HttpRequest, slug: str) -> HttpResponse:
+    """The image social networks show beside a shared letter (``og:image``): its title
+    and its current figures, in one query whatever the number of signatures."""
+    letter = get_object_or_404(Letter.objects.published().select_related("tally"), slug=slug)
+    tally = tally_of(letter)
+    png = share_image_png(letter, tally.total if tally else 0)
+    return HttpResponse(png, content_type="image/png")

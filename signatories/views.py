@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
@@ -292,12 +294,18 @@ def unfollow(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     )
 
 
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
 @public_page
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "signatories/privacy.html",
         {
+            "controller": settings.DATA_CONTROLLER,
+            "contact": settings.DATA_CONTROLLER_CONTACT,
+            "contact_is_email": bool(EMAIL_ADDRESS.fullmatch(settings.DATA_CONTROLLER_CONTACT)),
             "retention_days": settings.RETENTION_DAYS,
             "valid_days": settings.SIGN_CONFIRMATION_MAX_AGE // 86400,
         },

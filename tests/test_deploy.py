@@ -28,6 +28,8 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "letters.example.org",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DJANGO_SITE_URL": "https://letters.example.org",
+    "DJANGO_DATA_CONTROLLER": "Example Coalition for Children",
+    "DJANGO_DATA_CONTROLLER_CONTACT": "privacy@example.org",
 }
 
 SETTINGS_PROBE = """
@@ -98,9 +100,14 @@ def test_check_deploy_is_quiet_about_redis_and_site_url_when_both_are_set():
         ("DJANGO_SITE_URL", {}, "undersigned.W002"),
         (None, {"DJANGO_SITE_URL": "http://localhost:8000"}, "undersigned.W002"),
         (None, {"DJANGO_SITE_URL": "https://[::1]"}, "undersigned.W002"),
+        ("DJANGO_DATA_CONTROLLER", {}, "undersigned.W004"),
+        ("DJANGO_DATA_CONTROLLER_CONTACT", {}, "undersigned.W004"),
+        (None, {"DJANGO_DATA_CONTROLLER": "  "}, "undersigned.W004"),
     ],
 )
-def test_check_deploy_warns_without_redis_or_the_public_site_url(missing, changed, warning):
+def test_check_deploy_warns_without_redis_the_site_url_or_the_data_controller(
+    missing, changed, warning
+):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing} | changed
 
     result = check_deploy(**env)

@@ -171,6 +171,34 @@ def test_letter_page_runs_at_most_eight_queries(client, query):
 
 
 @pytest.mark.django_db
+def test_share_image_runs_one_query_for_few_and_many_signatures(client):
+    letter = letter_with_few_signatures()
+    url = reverse("letters:share_image", args=[letter.slug])
+    few, _ = measure(client, url)
+
+    grow_letter(letter)
+    many, body = measure(client, url)  # a new count: drawn afresh
+
+    assert body.startswith(b"\x89PNG")
+    assert_same_count(few, many)
+    assert len(many) == 1, "\n".join(many)
+
+
+@pytest.mark.django_db
+def test_sitemap_sections_run_same_queries_for_few_and_many_rows(client):
+    letter = letter_with_few_signatures()
+    urls = ["/sitemap.xml"] + [f"/sitemap-{s}.xml" for s in ("letters", "recipients", "countries")]
+    few = [query for url in urls for query in measure(client, url)[0]]
+
+    grow_letter(letter)
+    make_letters_with_signatures(8, Letter.Status.OPEN, signatures_each=5)
+    make_letters(8, status=Letter.Status.DRAFT)
+    many = [query for url in urls for query in measure(client, url)[0]]
+
+    assert_same_count(few, many)
+
+
+@pytest.mark.django_db
 def test_letter_csv_runs_same_queries_for_few_and_many_signatures(client):
     letter = letter_with_few_signatures()
     url = reverse("signatories:letter_csv", args=[letter.slug])

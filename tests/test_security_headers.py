@@ -126,6 +126,9 @@ def assert_security_headers(response, what: str):
         assert policy.get(feature) == "()", f"{what}: Permissions-Policy {feature}"
 
 
+NAMING_LINK_RELS = {"canonical", "alternate"}
+
+
 class InlineCode(HTMLParser):
     """What a page carries that a strict policy would block or that loads from elsewhere:
     inline scripts, <style> elements, style and event-handler attributes, javascript:
@@ -148,7 +151,10 @@ class InlineCode(HTMLParser):
                 "javascript:"
             ):
                 self.handlers.append(f"<{tag} {name}={value}>")
-        resource = attributes.get("src") or (attributes.get("href") if tag == "link" else None)
+        # A <link> the browser fetches (a stylesheet, an icon); a canonical address is
+        # only named, never loaded.
+        fetched_link = tag == "link" and attributes.get("rel") not in NAMING_LINK_RELS
+        resource = attributes.get("src") or (attributes.get("href") if fetched_link else None)
         if resource and urlsplit(resource).netloc:
             self.foreign.append(resource)
         if tag == "style":

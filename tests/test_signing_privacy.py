@@ -32,7 +32,9 @@ from django.tasks.signals import task_finished
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils.text import slugify
+from PIL import Image
 
+from config.sitemaps import SITEMAPS
 from letters.models import Letter, ResponseEvent
 from letters.responses import record_response_event
 from signatories.abuse import form_stamp
@@ -402,10 +404,19 @@ def _links(body: str, view: str) -> list[str]:
 
 
 def _text(response) -> str:
-    body = (
-        b"".join(response.streaming_content) if response.streaming else response.content
-    ).decode()
-    return f"{response.headers}\n{body}"
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Type") == "image/png":
+        return f"{response.headers}\n{_image_text(body)}"
+    return f"{response.headers}\n{body.decode()}"
+
+
+def _image_text(png: bytes) -> str:
+    """What a share image says: it is drawn from exactly the text it carries in its
+    text chunks (letters.sharing), which are read here, with its size checked so that
+    nothing else (say, a list of names) is drawn beyond them."""
+    image = Image.open(io.BytesIO(png))
+    assert image.size == (1200, 630)
+    return "\n".join(image.text.values())
 
 
 def _csv_rows(text: str) -> list[dict]:
@@ -637,6 +648,10 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
         reverse("signatories:privacy"),
         reverse("healthz"),
         reverse("admin:login"),
+        reverse("robots"),
+        reverse("favicon"),
+        reverse("sitemap"),
+        *(reverse("sitemap_section", args=[section]) for section in SITEMAPS),
     ]
     letter_list = reverse("letters:list")
     for status in ["open", "closed", "draft", ""]:
@@ -652,6 +667,7 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
             letter.get_absolute_url(),
             reverse("signatories:letter_csv", args=[letter.slug]),
             reverse("signatories:letter_count", args=[letter.slug]),
+            reverse("letters:share_image", args=[letter.slug]),
             reverse("signatories:sign", args=[letter.slug]),
             reverse("signatories:sign_sent", args=[letter.slug]),
         ]
