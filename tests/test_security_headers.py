@@ -265,7 +265,8 @@ def test_the_letter_page_draws_its_bars_without_a_style_attribute(client, site):
     html = client.get(letter.get_absolute_url()).content.decode()
 
     assert '<svg class="bar"' in html
-    assert '<rect width="50.0%"' in html  # one of two signatures in each category shown
+    # Bars are scaled to the largest value: each of the two categories has the one signature.
+    assert '<rect class="bar-fill" width="100.0%"' in html
     assert "style=" not in html
 
 
