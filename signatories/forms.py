@@ -11,6 +11,7 @@ from signatories.models import (
     INDIVIDUAL_CATEGORIES,
     ORGANISATION_CATEGORIES,
     BlockedEmailDomain,
+    Category,
     Display,
     Signatory,
     SignatoryKind,
@@ -202,52 +203,33 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
+SIGN_KINDS = (SignatoryKind.INDIVIDUAL, SignatoryKind.ORGANISATION)
+
+
+def sign_kind(value) -> str | None:
+    """The kind a sign form is for, from ``?as=`` or the posted ``kind``; None if unknown."""
+    return value if value in SIGN_KINDS else None
+
+
 class SignForm(forms.Form):
-    """The public sign form. Plain language; every field's error is shown beside it."""
+    """The public sign form, for one kind of signer (``kind``, chosen on the step before):
+    a person sees only a person's fields, an organisation only an organisation's. Plain
+    language; every field's error is shown beside it and listed in ``error_links``."""
 
     kind = forms.ChoiceField(
-        label="How are you signing?",
-        choices=[
-            (SignatoryKind.INDIVIDUAL, "As myself"),
-            (SignatoryKind.ORGANISATION, "On behalf of an organisation"),
-        ],
-        initial=SignatoryKind.INDIVIDUAL,
-        widget=forms.RadioSelect,
+        choices=[(kind.value, kind.label) for kind in SIGN_KINDS],
+        widget=forms.HiddenInput,
+        error_messages={"required": "Choose whether you sign as yourself or for an organisation."},
     )
     name = forms.CharField(
-        label="Name",
+        label="Your full name",
         max_length=200,
-        help_text="Your full name, or your organisation's name. Your own name is shown "
-        "only in the way you choose below.",
-        error_messages={"required": "Enter your name, or your organisation's name."},
-    )
-    email = forms.EmailField(
-        label="Email address",
-        max_length=254,
-        help_text="Private: never shown or shared. We email you a link to confirm your "
-        "signature, and to withdraw it whenever you want.",
-        error_messages={
-            "required": "Enter your email address: we send the confirmation link there.",
-            "invalid": "Enter an email address like name@example.org.",
-        },
-    )
-    country = CountryChoiceField(
-        label="Country (optional)", choices=country_choices, required=False
-    )
-    category = forms.ChoiceField(
-        label="Which describes you best?",
-        choices=[
-            ("", "Choose one"),
-            ("If you sign as yourself", [(c.value, c.label) for c in INDIVIDUAL_CATEGORIES]),
-            (
-                "If you sign for an organisation",
-                [(c.value, c.label) for c in ORGANISATION_CATEGORIES],
-            ),
-        ],
-        error_messages={"required": "Choose which describes you best."},
+        help_text="Shown only in the way you choose below.",
+        error_messages={"required": "Enter your name."},
+        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
     )
     display = forms.ChoiceField(
-        label="How should your name appear?",
+        label="How should your name appear on the letter?",
         choices=[
             (Display.FULL, "My full name"),
             (Display.FIRST_NAME, "My first name only"),
@@ -256,36 +238,78 @@ class SignForm(forms.Form):
         ],
         initial=Display.FULL,
         widget=forms.RadioSelect,
-        help_text="For people signing as themselves. Organisations are always shown by name. "
-        "Your country, category and statement are shown whatever you choose.",
+        help_text="Your country, category and statement are shown whatever you choose.",
+    )
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        help_text="Private: never shown or shared. We email you a link to confirm, and to "
+        "withdraw whenever you want.",
+        error_messages={
+            "required": "Enter your email address: we send the confirmation link there.",
+            "invalid": "Enter an email address like name@example.org.",
+        },
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"}
+        ),
+    )
+    category = forms.ChoiceField(
+        label="Which describes you best? (optional)",
+        choices=[
+            (Category.PREFER_NOT_TO_SAY, "Prefer not to say"),
+            *((c.value, c.label) for c in INDIVIDUAL_CATEGORIES if c != Category.PREFER_NOT_TO_SAY),
+        ],
+        initial=Category.PREFER_NOT_TO_SAY,
+        required=False,
+        help_text="Shown with your signature, even without your name.",
+        error_messages={
+            "invalid_choice": "You are signing as yourself: choose one of the options listed, "
+            "or “Prefer not to say”."
+        },
+        widget=forms.Select(attrs={"autocomplete": "off"}),
+    )
+    country = CountryChoiceField(
+        label="Country (optional)",
+        choices=country_choices,
+        required=False,
+        error_messages={"invalid_choice": "Choose a country from the list, or “Not stated”."},
+        widget=forms.Select(attrs={"autocomplete": "country"}),
     )
     role = forms.CharField(
         label="Your role (optional)",
         max_length=200,
         required=False,
         help_text="e.g. “Campaigner”. Shown only with your full name.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
     affiliation = forms.CharField(
         label="Your organisation or institution (optional)",
         max_length=200,
         required=False,
         help_text="Shown only with your full name.",
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     website = forms.URLField(
         label="Organisation's website",
         max_length=500,
-        required=False,
         assume_scheme="https",
-        help_text="Needed when you sign for an organisation. If your email address is on "
-        "the same domain, your signature is marked as confirmed by the organisation.",
+        help_text="If your email address is on the same domain, your signature is marked as "
+        "confirmed by the organisation.",
+        error_messages={
+            "required": "Enter the organisation's website.",
+            "invalid": "Enter a website address like https://example.org.",
+        },
+        widget=forms.URLInput(
+            attrs={"autocomplete": "url", "spellcheck": "false", "autocapitalize": "none"}
+        ),
     )
     statement = forms.CharField(
         label="Statement (optional)",
         max_length=1000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="A few words on why you sign, shown publicly. Up to 1,000 characters. "
-        "Leave out anything that could identify you if you sign without your full name.",
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text="Why you sign, shown publicly. Up to 1,000 characters. Leave out anything "
+        "that could identify you if you sign without your full name.",
     )
     follow_up = forms.BooleanField(
         label="Email me when a recipient answers this letter",
@@ -303,9 +327,32 @@ class SignForm(forms.Form):
     )
     stamp = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, data=None, *args, **kwargs):
+    PERSON_ONLY = ("display", "role", "affiliation")
+    # The error summary shows each message alone, so every message names its field.
+    TOO_LONG = {
+        "name": "The name",
+        "email": "The email address",
+        "role": "Your role",
+        "affiliation": "Your organisation or institution",
+        "website": "The website address",
+        "statement": "The statement",
+    }
+    ORGANISATION_ONLY = ("website",)
+
+    def __init__(self, data=None, *args, kind: str, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(data, *args, **kwargs)
+        self.signer_kind = kind
+        self.initial["kind"] = kind
+        for name, what in self.TOO_LONG.items():
+            self.fields[name].error_messages["max_length"] = (
+                f"{what} can be at most %(limit_value)d characters (it has %(show_value)d)."
+            )
+        if kind == SignatoryKind.ORGANISATION:
+            self._for_organisation()
+        else:
+            for name in self.ORGANISATION_ONLY:
+                del self.fields[name]
         if data is None:
             self.initial["stamp"] = form_stamp()
             self.stamp = self.seconds_open = None
@@ -316,6 +363,33 @@ class SignForm(forms.Form):
             # Shown again with a fresh stamp, so the next send is accepted.
             self.data = data.copy()
             self.data["stamp"] = form_stamp()
+
+    def _for_organisation(self) -> None:
+        for name in self.PERSON_ONLY:
+            del self.fields[name]
+        # The website stands beside the name, on the page and in the error summary.
+        self.order_fields(["kind", "name", "website"])
+        fields = self.fields
+        fields["name"].label = "Organisation's name"
+        fields["name"].help_text = ""
+        fields["name"].error_messages["required"] = "Enter the organisation's name."
+        fields["name"].widget.attrs["autocomplete"] = "organization"
+        fields["email"].label = "Your email address"
+        category = fields["category"]
+        category.label = "What kind of organisation is it?"
+        category.required = True
+        category.choices = [
+            ("", "Choose one"),
+            *((c.value, c.label) for c in ORGANISATION_CATEGORIES),
+        ]
+        category.initial = ""
+        category.help_text = ""
+        category.error_messages = {
+            "required": "Choose what kind of organisation this is: organisations must say.",
+            "invalid_choice": "You are signing for an organisation: choose one of the "
+            "organisation kinds.",
+        }
+        fields["statement"].help_text = "Why you sign, shown publicly. Up to 1,000 characters."
 
     def clean_name(self):
         name = normalise_name(self.cleaned_data["name"])
@@ -332,6 +406,10 @@ class SignForm(forms.Form):
             )
         return email
 
+    def clean_category(self):
+        # A person who leaves the question out prefers not to say.
+        return self.cleaned_data["category"] or Category.PREFER_NOT_TO_SAY
+
     def clean(self):
         cleaned = super().clean()
         if self.seconds_open is None:
@@ -340,19 +418,22 @@ class SignForm(forms.Form):
                 "Please check your details and send it again.",
                 code="stamp",
             )
-        kind, category = cleaned.get("kind"), cleaned.get("category")
-        if kind == SignatoryKind.INDIVIDUAL and category and category not in INDIVIDUAL_CATEGORIES:
-            self.add_error("category", "You are signing as yourself: choose one of the first five.")
-        if kind == SignatoryKind.ORGANISATION:
-            if category and category not in ORGANISATION_CATEGORIES:
-                self.add_error(
-                    "category",
-                    "You are signing for an organisation: choose one of the organisation kinds.",
-                )
-            if not cleaned.get("website") and "website" not in self.errors:
-                self.add_error("website", "Enter the organisation's website.")
+        if self.is_organisation:
             cleaned["display"] = Display.FULL
         return cleaned
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.signer_kind == SignatoryKind.ORGANISATION
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """``(id, message)`` for each field error, in the order of the form: the id is the
+        input's own (a radio group's first radio), which a link can move focus to."""
+        links = []
+        for field in self.visible_fields():
+            target = field.subwidgets[0].id_for_label if field.use_fieldset else field.id_for_label
+            links.extend((target, error) for error in field.errors)
+        return links
 
     def stamp_used_for_another_address(self) -> bool:
         """Mark this valid form's stamp used by its address; True when another address

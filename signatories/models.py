@@ -38,6 +38,12 @@ class Category(models.TextChoices):
     PUBLIC_BODY = "public_body", "Public body"
     # Either
     OTHER = "other", "Other"
+    # Individuals who chose not to say. An explicit code rather than an empty value: the
+    # CSV and JSON keep one stable code per row (an empty cell would read as missing data),
+    # the category filter can select it (an empty filter value means "all"), and every
+    # breakdown, tally and label handles it like any other category, with no NULL or ""
+    # special case. Shown publicly as "Not stated".
+    PREFER_NOT_TO_SAY = "prefer_not_to_say", "Not stated"
 
 
 INDIVIDUAL_CATEGORIES = [
@@ -46,6 +52,7 @@ INDIVIDUAL_CATEGORIES = [
     Category.EXPERT,
     Category.ADVOCATE,
     Category.OTHER,
+    Category.PREFER_NOT_TO_SAY,
 ]
 ORGANISATION_CATEGORIES = [
     Category.CHARITY,
@@ -138,7 +145,8 @@ class Signatory(models.Model):
     category = models.CharField(
         max_length=20,
         choices=Category,
-        help_text="Survivor, family member, expert, advocate or other for individuals; "
+        help_text="Survivor, family member, expert, advocate, other or not stated (the "
+        "signer preferred not to say) for individuals; "
         "charity, NGO, network, advocacy group, academic, company, public body or other "
         "for organisations.",
     )

@@ -22,7 +22,7 @@ from signatories.exports import (
     public_rows,
 )
 from signatories.filters import SignatureFilter
-from signatories.forms import SignForm
+from signatories.forms import SignForm, sign_kind
 from signatories.models import LetterTally, Signatory, Signature
 from signatories.signing import (
     LinkError,
@@ -161,17 +161,23 @@ def _signable_letter(slug: str) -> Letter:
 
 @never_cache
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
-    """The public sign form. Whatever happened to the address (new, signed before, held
-    for moderation, dropped as a bot), a valid form leads to the same "check your email"."""
+    """The public sign form, in two steps that need no script: first "as yourself or for
+    an organisation" (links to ``?as=individual`` / ``?as=organisation``), then the form
+    for that kind only, which posts its kind back hidden. A missing or unknown kind shows
+    the first step. Whatever happened to the address (new, signed before, held for
+    moderation, dropped as a bot), a valid form leads to the same "check your email"."""
     letter = _signable_letter(slug)
     if not letter.is_signable:
         return render(request, "signatories/sign_closed.html", {"letter": letter}, status=403)
-    form = SignForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    kind = sign_kind(request.POST.get("kind") if posted else request.GET.get("as"))
+    form = SignForm(request.POST if posted else None, kind=kind) if kind else None
+    if posted and form is not None and form.is_valid():
         if not form.is_honeypot_filled:
             record_public_signature(request, letter=letter, form=form)
         return redirect("signatories:sign_sent", slug=letter.slug)
-    return render(request, "signatories/sign.html", {"letter": letter, "form": form})
+    context = {"letter": letter, "form": form, "kind_missing": posted and form is None}
+    return render(request, "signatories/sign.html", context)
 
 
 def record_public_signature(request: HttpRequest, *, letter: Letter, form: SignForm) -> None:

@@ -669,6 +669,8 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
             reverse("signatories:letter_count", args=[letter.slug]),
             reverse("letters:share_image", args=[letter.slug]),
             reverse("signatories:sign", args=[letter.slug]),
+            _with_query(reverse("signatories:sign", args=[letter.slug]), **{"as": "individual"}),
+            _with_query(reverse("signatories:sign", args=[letter.slug]), **{"as": "organisation"}),
             reverse("signatories:sign_sent", args=[letter.slug]),
         ]
         urls += [
