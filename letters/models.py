@@ -1,8 +1,11 @@
 """Letters, the organisations they are addressed to, and how each one answered."""
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django_countries.fields import CountryField
 
@@ -71,6 +74,32 @@ STATUS_AFTER_EVENT = {
     EventKind.MET: ResponseStatus.RESPONDED,
     EventKind.COMMITTED: ResponseStatus.COMMITTED,
     EventKind.DECLINED: ResponseStatus.DECLINED,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How a recipient has answered a letter, in words and by meaning: ``tone`` is good
+    (committed, met), neutral (acknowledged, replied), bad (declined) or pending (no
+    answer). Pages colour by tone and always say it in words too."""
+
+    tone: str
+    label: str
+
+
+ANSWER_TONES = {
+    ResponseStatus.AWAITING: "pending",
+    ResponseStatus.ACKNOWLEDGED: "neutral",
+    ResponseStatus.RESPONDED: "neutral",
+    ResponseStatus.DECLINED: "bad",
+    ResponseStatus.COMMITTED: "good",
+}
+
+ANSWER_LABELS = {
+    ResponseStatus.ACKNOWLEDGED: "Acknowledged receipt",
+    ResponseStatus.RESPONDED: "Replied",
+    ResponseStatus.DECLINED: "Declined",
+    ResponseStatus.COMMITTED: "Committed to act",
 }
 
 
@@ -288,6 +317,16 @@ class Letter(models.Model):
         prefix = "more than " if self.reported_signatories_is_minimum else ""
         return f"{prefix}{self.reported_signatories:,}"
 
+    def reported_figure_leads(self, recorded: int) -> bool:
+        """Whether the organisers' reported figure is the one to lead with: while it is
+        larger than the ``recorded`` count. Once the list here passes it, the recorded
+        count leads. The two are never added or mixed."""
+        if self.reported_signatories is None:
+            return False
+        if self.reported_signatories_is_minimum:
+            return self.reported_signatories >= recorded
+        return self.reported_signatories > recorded
+
 
 class LetterSource(models.Model):
     """A public source for a letter: its full text, coverage, or the organiser's page."""
@@ -366,6 +405,35 @@ class Addressee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} — {self.letter}"
+
+    @property
+    def answer(self) -> Answer:
+        """The answer so far, as a page says it. Reads the letter and the events the page
+        already loaded (``select_related``/``prefetch_related``): no query of its own
+        when they are there."""
+        status = self.response_status
+        if status == ResponseStatus.AWAITING:
+            delivered = self.delivered_on
+            if delivered is None:
+                return Answer("pending", "No answer yet")
+            days = (timezone.localdate() - delivered).days
+            if days < 1:
+                return Answer("pending", "No answer yet; delivered today")
+            return Answer(
+                "pending", f"No answer {days:,} day{'s' if days != 1 else ''} after delivery"
+            )
+        if status == ResponseStatus.RESPONDED:
+            latest = next((e for e in self.events.all() if e.is_answer), None)
+            if latest is not None and latest.kind == EventKind.MET:
+                return Answer("good", "Met the signatories")
+        return Answer(ANSWER_TONES[status], ANSWER_LABELS[status])
+
+    @property
+    def delivered_on(self):
+        """When the letter reached this recipient: its own "delivered" event if recorded,
+        else the letter's delivery date."""
+        delivered = [e.date for e in self.events.all() if e.kind == EventKind.DELIVERED]
+        return min(delivered) if delivered else self.letter.delivered_on
 
 
 class ResponseEvent(models.Model):

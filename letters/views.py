@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.decorators import method_decorator
@@ -87,6 +87,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "letters/letter_detail.html",
         {
             "letter": letter,
+            "reported_leads": letter.reported_figure_leads(totals.total),
             "addressees": letter.addressees.select_related("recipient").prefetch_related("events"),
             "sources": letter.sources.all(),
             "totals": totals,
@@ -99,6 +100,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "verification_key": [
                 (value, label, VERIFICATION_EXPLANATIONS[value])
                 for value, label in Signature.Verification.choices
+                if value in Signature.VERIFIED
             ],
         },
     )
@@ -118,6 +120,16 @@ def recipient_list(request: HttpRequest) -> HttpResponse:
         )
         .filter(letter_count__gt=0)
         .order_by("name")
+        .prefetch_related(
+            Prefetch(
+                "addressees",
+                queryset=Addressee.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+                .select_related("letter")
+                .prefetch_related("events")
+                .order_by(F("letter__published_on").desc(nulls_last=True), "letter__title"),
+                to_attr="public_addressees",
+            )
+        )
     )
     return render(request, "letters/recipient_list.html", {"recipients": recipients})
 

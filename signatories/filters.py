@@ -9,6 +9,17 @@ from signatories.tallies import tally_count
 SEARCH_COUNT_CAP = 1000
 
 
+def _unknown(what: str, fix: str) -> dict[str, str]:
+    """A plain sentence for a filter value the list doesn't know: names the value and
+    says how to fix it, instead of Django's "Select a valid choice…"."""
+    return {"invalid_choice": f"“%(value)s” is not {what} here. {fix}, or clear the filter."}
+
+
+def _either(labels) -> str:
+    labels = list(labels)
+    return ", ".join(labels[:-1]) + " or " + labels[-1] if len(labels) > 1 else labels[0]
+
+
 class CountryCodeField(django_filters.fields.ChoiceField):
     """Accepts ``gb`` as well as ``GB``."""
 
@@ -28,26 +39,39 @@ class SignatureFilter(django_filters.FilterSet):
         choices=SignatoryKind.choices,
         empty_label="All kinds",
         label="Kind",
+        error_messages=_unknown("a kind of signatory", f"Choose {_either(SignatoryKind.labels)}"),
     )
     category = django_filters.ChoiceFilter(
         field_name="signatory__category",
         choices=Category.choices,
         empty_label="All categories",
         label="Category",
+        error_messages=_unknown("a category of signatory", "Choose a category from the list"),
     )
     country = CountryCodeFilter(
         field_name="signatory__country",
         choices=lambda: list(countries),
         empty_label="All countries",
         label="Country",
+        error_messages=_unknown(
+            "a country code",
+            "Use a two-letter country code such as GB or FR, or choose a country from the list",
+        ),
     )
     verification = django_filters.ChoiceFilter(
-        choices=Verification.choices, empty_label="Any verification", label="Verification"
+        choices=Verification.choices,
+        empty_label="Any verification",
+        label="Verification",
+        error_messages=_unknown("a kind of verification", "Choose one from the list"),
     )
     q = django_filters.CharFilter(
         method="filter_name",
         label="Name",
         max_length=100,
+        error_messages={
+            "max_length": "A name search can be at most %(limit_value)d characters long "
+            "(this one has %(show_value)d). Shorten it, or clear the filter."
+        },
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search names"}),
     )
 

@@ -98,6 +98,14 @@ class Verification(models.TextChoices):
     EMAIL_CONFIRMED = "email_confirmed", "Confirmed by email"
 
 
+# The states a public list marks with a badge: each says someone checked. An unchecked
+# signature carries no badge, which must not read as doubt about it.
+VERIFIED_STATES = (
+    Verification.EMAIL_CONFIRMED,
+    Verification.ORGANISATION_CONFIRMED,
+    Verification.STAFF_VETTED,
+)
+
 VERIFICATION_EXPLANATIONS = {
     Verification.UNVERIFIED: "Recorded as received; not yet checked.",
     Verification.STAFF_VETTED: "Our staff checked that this signatory is real and did sign.",
@@ -268,10 +276,19 @@ def list_sort_key(*, kind: str, display: str, name: str) -> tuple[int, str]:
     shown, unnamed ones by when they signed (their id). Never a hidden name, whose place
     in the list would give it away."""
     if kind == SignatoryKind.ORGANISATION:
-        return ListRank.ORGANISATION, name.lower()[:200]
+        return ListRank.ORGANISATION, sort_name_of(name)
     if display in (Display.FULL, Display.FIRST_NAME):
-        return ListRank.NAMED, public_name_of(name, display).lower()[:200]
+        return ListRank.NAMED, sort_name_of(public_name_of(name, display))
     return ListRank.UNNAMED, ""
+
+
+def sort_name_of(shown_name: str) -> str:
+    """A shown name as it sorts: in lower case, without a leading "The " (“The Children's
+    Society” sorts under C), as a reader looks for it."""
+    lowered = shown_name.lower()
+    if lowered.startswith("the ") and lowered[4:].strip():
+        lowered = lowered[4:].lstrip()
+    return lowered[:200]
 
 
 def first_name_expression(field: str = "signatory__name"):
@@ -341,6 +358,7 @@ class Signature(models.Model):
     Status = SignatureStatus
     Source = Source
     Verification = Verification
+    VERIFIED = VERIFIED_STATES
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures")
     signatory = models.ForeignKey(Signatory, on_delete=models.CASCADE, related_name="signatures")
@@ -566,6 +584,11 @@ class Signature(models.Model):
     @property
     def verification_explanation(self) -> str:
         return VERIFICATION_EXPLANATIONS[self.verification]
+
+    @property
+    def is_verified(self) -> bool:
+        """Whether a public list marks it with a badge (``VERIFIED_STATES``)."""
+        return self.verification in VERIFIED_STATES
 
     @property
     def shows_full_identity(self) -> bool:

@@ -75,6 +75,27 @@ class SignaturePage:
     previous_cursor: str | None = None
     cursor_refused: bool = False
     page_refused: bool = False  # a page number too deep for a filtered list
+    # Rows before this page, when known exactly: by page number within the first
+    # ``MARK_EVERY`` rows. A cursor page or one reached from a mark (which lags the
+    # list) knows its rows, not their exact place, so says only how many it shows.
+    offset: int | None = None
+
+    @property
+    def range_known(self) -> bool:
+        """Whether "Showing 51–100 of N" is true of this page (the count may lag)."""
+        return (
+            self.offset is not None
+            and bool(self.object_list)
+            and self.offset + len(self.object_list) <= self.count
+        )
+
+    @property
+    def first_shown(self) -> int:
+        return self.offset + 1 if self.range_known else 0
+
+    @property
+    def last_shown(self) -> int:
+        return self.offset + len(self.object_list) if self.range_known else 0
 
     @property
     def has_next(self) -> bool:
@@ -100,6 +121,7 @@ def page_of(
     cursor = decode_cursor(after or before) if (after or before) else None
     refused = bool(after or before) and cursor is None
     page_refused = False
+    offset = None
 
     if cursor is not None and after:
         rank, name, pk, number = cursor
@@ -127,6 +149,8 @@ def page_of(
         rows, page_refused = _numbered_rows(ordered, start=start, size=per_page + 1, marks=marks)
         if page_refused:
             number = 1
+        if page_refused or start < ListMark.MARK_EVERY:
+            offset = (number - 1) * per_page
         more_after, more_before = len(rows) > per_page, number > 1
         rows = rows[:per_page]
 
@@ -142,6 +166,7 @@ def page_of(
         else None,
         cursor_refused=refused,
         page_refused=page_refused,
+        offset=offset,
     )
 
 

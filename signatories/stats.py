@@ -75,11 +75,14 @@ class Totals:
                     value=category,
                 )
             )
-        for code, count in _largest_first(by_country):
-            if not code:
-                totals.without_country += count
-                continue
-            country = Country(code)
+        totals.without_country = by_country.pop("", 0) + by_country.pop(None, 0)
+        # Largest first; ties by the country's name as shown, not its code.
+        named = sorted(
+            ((Country(code), count) for code, count in by_country.items()),
+            key=lambda item: (-item[1], item[0].name),
+        )
+        for country, count in named:
+            code = country.code
             totals.by_country.append(
                 Bar(
                     label=country.name,

@@ -105,7 +105,8 @@ def country_list(request: HttpRequest) -> HttpResponse:
             {"signatory__country": code, "signatures": count, "letters": letters[code]}
             for code, count in signatures.items()
         ),
-        key=lambda row: (-row["signatures"], row["signatory__country"]),
+        # Largest first; ties by the country's name as shown, not its code.
+        key=lambda row: (-row["signatures"], Country(row["signatory__country"]).name),
     )
     with_country = [
         {**row, "country": Country(row["signatory__country"])}

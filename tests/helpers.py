@@ -14,6 +14,7 @@ class _TableRows(HTMLParser):
         self.css_class = css_class
         self.rows: list[list[str]] = []
         self._in_table = self._in_body = False
+        self._group_row = False
         self._cell: list[str] | None = None
         self._hidden: list[bool] = []
 
@@ -24,8 +25,11 @@ class _TableRows(HTMLParser):
         elif self._in_table and tag == "tbody":
             self._in_body = True
         elif self._in_body and tag == "tr":
-            self.rows.append([])
-        elif self._in_body and tag in ("td", "th"):
+            # A group's heading row ("Organisations", "Individuals") is no data row.
+            self._group_row = attrs.get("class") == "group"
+            if not self._group_row:
+                self.rows.append([])
+        elif self._in_body and tag in ("td", "th") and not self._group_row:
             self._cell = []
         elif self._cell is not None and tag == "span":
             self._hidden.append(attrs.get("aria-hidden") == "true")
@@ -85,9 +89,9 @@ def _link_query(response, rel: str) -> str | None:
 
 
 def shown_count(client, letter) -> int:
-    """The "Signatories recorded here" figure on the letter's page."""
+    """The "Signatories listed here" figure on the letter's page."""
     page = client.get(letter.get_absolute_url()).content.decode()
-    match = re.search(r"Signatories recorded here</dt><dd>([\d,]+)</dd>", page)
+    match = re.search(r"Signatories listed here</dt><dd>([\d,]+)</dd>", page)
     assert match, "the letter page shows no signatory count"
     return int(match.group(1).replace(",", ""))
 

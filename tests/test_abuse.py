@@ -25,7 +25,7 @@ HELD_FOR_SPEED = "form sent faster than a person fills it in"
 HELD_FOR_IP = "many signatures from one network"
 STAMP_REFUSED = "This form was open for more than a day, or it was changed on the way."
 CONFIRM_LINK = re.compile(re.escape(settings.SITE_URL) + r"(/letters/[^/\s]+/confirm/[^/\s]+/)")
-RECORDED = re.compile(r"<dt>Signatories recorded here</dt><dd>([\d,]+)</dd>")
+RECORDED = re.compile(r"<dt>Signatories listed here</dt><dd>([\d,]+)</dd>")
 DAY = 24 * 60 * 60
 
 

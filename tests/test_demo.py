@@ -212,7 +212,7 @@ def test_demo_letter_page_shows_frida_and_the_eight_organisations(client, demo_l
 def test_demo_letter_page_shows_reported_figures_and_summary_notice(client, demo_letter):
     text = visible_text(client.get(demo_letter.get_absolute_url()))
 
-    assert "more than 100 signatories from 24 countries" in text
+    assert "More than 100 signatories from 24 countries, as reported by the organisers" in text
     assert "summary of the letter" in text
     assert "Published September 2023" in text
     for recipient, person, title in ADDRESSEES:

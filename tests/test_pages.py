@@ -59,8 +59,8 @@ class _Page(HTMLParser):
             self.tables.append(self._tables[-1])
         elif tag == "caption":
             self._caption = []
-        elif tag == "tr" and self._tables:
-            self._row = []
+        elif tag == "tr" and self._tables and attrs.get("class") != "group":
+            self._row = []  # a group's heading row ("Organisations") is no data row
         elif tag in ("td", "th") and self._row is not None:
             self._cell = []
         elif tag == "a":
@@ -117,16 +117,19 @@ def table(html: str | bytes, *, css_class: str = "", caption: str = "") -> list[
     found = [
         t
         for t in parse(html).tables
-        if (not css_class or t["class"] == css_class) and (not caption or t["caption"] == caption)
+        if (not css_class or css_class in t["class"].split())
+        and (not caption or t["caption"] == caption)
     ]
     assert len(found) == 1, f"expected one table, found {len(found)}"
     return found[0]["rows"][1:]
 
 
 def link_href(html: str | bytes, words: str) -> str:
-    hrefs = [href for text, href in parse(html).links if text == words]
+    """The one place a link with these words goes (a page may show it more than once,
+    e.g. "Next" above and below a list, but always to the same place)."""
+    hrefs = {href for text, href in parse(html).links if text == words}
     assert len(hrefs) == 1, f"expected one link {words!r}, found {hrefs}"
-    return hrefs[0]
+    return hrefs.pop()
 
 
 def section(html: str, css_class: str) -> str:
@@ -139,15 +142,15 @@ def section(html: str, css_class: str) -> str:
 def cards(html: str) -> dict[str, str]:
     """Letter cards (home, letter list, recipient page): readable text by title."""
     result = {}
-    for card in re.findall(r'<article class="card">(.*?)</article>', html, re.S):
-        title = text_of(re.search(r"<h3>(.*?)</h3>", card, re.S).group(1))
+    for card in re.findall(r'<article class="card[^"]*">(.*?)</article>', html, re.S):
+        title = text_of(re.search(r"<h([23])[^>]*>(.*?)</h\1>", card, re.S).group(2))
         result[title] = text_of(card)
     return result
 
 
 def stats(html: str) -> dict[str, str]:
-    """The letter page's figures: "Signatories recorded here" → "3", and so on."""
-    block = re.search(r'<dl class="stats">(.*?)</dl>', html, re.S).group(1)
+    """The letter page's figures: "Signatories listed here" → "3", and so on."""
+    block = re.search(r'<dl class="stats[^"]*">(.*?)</dl>', html, re.S).group(1)
     return {
         text_of(term): text_of(value)
         for term, value in re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", block, re.S)
@@ -181,7 +184,7 @@ def recorded(count: int, countries: int) -> str:
     """A letter card's recorded figures, as the card words them."""
     noun = "signatory" if count == 1 else "signatories"
     place = "country" if countries == 1 else "countries"
-    return f"{count} {noun} recorded from {countries} {place}"
+    return f"{count} {noun} listed here from {countries} {place}"
 
 
 def make_draft() -> Letter:
@@ -446,7 +449,7 @@ def test_unpublished_signatures_are_not_counted_in_letter_totals(client, status)
     figures = stats(page_html(client, letter_url(letter)))
 
     assert figures == {
-        "Signatories recorded here": "2",
+        "Signatories listed here": "2",
         "Organisations": "1",
         "Individuals": "1",
         "Countries": "2",
@@ -519,7 +522,7 @@ def test_unpublished_signatures_are_not_counted_on_country_page(client, status):
 # The letter page
 
 
-def test_letter_page_shows_reported_figures_beside_recorded_counts(client):
+def test_letter_page_leads_with_reported_figure_while_it_is_larger(client):
     letter = make_letter(
         reported_signatories=100,
         reported_signatories_is_minimum=True,
@@ -530,11 +533,11 @@ def test_letter_page_shows_reported_figures_beside_recorded_counts(client):
 
     html = page_html(client, letter_url(letter))
 
-    assert (
-        "Reported by the organisers: more than 100 signatories from 24 countries "
-        "(Press coverage, September 2023)."
-    ) in text_of(html)
-    assert stats(html)["Signatories recorded here"] == "3"
+    assert text_of(section(html, "figures")).startswith(
+        "Support and answers at a glance More than 100 signatories from 24 countries, "
+        "as reported by the organisers (source: Press coverage, September 2023)"
+    )
+    assert stats(html)["Signatories listed here"] == "3"
     assert stats(html)["Countries"] == "1"
 
 
@@ -543,8 +546,8 @@ def test_letter_page_shows_exact_reported_figure_without_more_than(client):
 
     text = text_of(page_html(client, letter_url(letter)))
 
-    assert "Reported by the organisers: 1,500 signatories from 24 countries." in text
-    assert "more than" not in text
+    assert "1,500 signatories from 24 countries, as reported by the organisers" in text
+    assert "more than" not in text.lower()
 
 
 def test_letter_body_markdown_is_rendered(client):
@@ -612,12 +615,14 @@ def test_letter_page_shows_addressees_with_their_response_status(client, letter)
     make_addressee(letter, make_recipient(name="Snap"), position=1)
 
     html = page_html(client, letter_url(letter))
-    items = [text_of(item) for item in re.findall(r'<li class="addressee">(.*?)</li>', html, re.S)]
+    items = [
+        text_of(item) for item in re.findall(r'<li class="addressee"[^>]*>(.*?)</li>', html, re.S)
+    ]
 
     assert items == [
         "Meta Mark Zuckerberg, Chief Executive Officer Declined "
         "Meta said it would not change course.",
-        "Snap Awaiting response",
+        "Snap No answer yet",
     ]
 
 
@@ -636,17 +641,27 @@ def test_recipient_page_shows_each_letter_with_its_response_status(client):
     letters = cards(page_html(client, reverse("letters:recipient_detail", args=[recipient.slug])))
 
     assert "Committed to act 5 March 2024" in letters[committed.title]
-    assert "Awaiting response" in letters[awaiting.title]
+    assert "No answer yet" in letters[awaiting.title]
 
 
-def test_recipient_list_counts_letters_awaiting_a_response(client):
+def test_recipient_list_counts_letters_awaiting_a_response_and_says_each_answer(client):
     recipient = make_recipient()
-    make_addressee(make_letter(), recipient)
-    make_addressee(make_letter(), recipient, response_status=Addressee.ResponseStatus.RESPONDED)
+    silent = make_letter(published_on=date(2024, 2, 1))
+    make_addressee(silent, recipient)
+    answered = make_letter(published_on=date(2024, 1, 1))
+    make_addressee(answered, recipient, response_status=Addressee.ResponseStatus.RESPONDED)
 
     rows = table(page_html(client, reverse("letters:recipient_list")), css_class="listing")
 
-    assert rows == [[recipient.name, "Company", "2", "1"]]
+    assert rows == [
+        [
+            recipient.name,
+            "Company",
+            "2",
+            "1",
+            f"{silent.title}: No answer yet {answered.title}: Replied",
+        ]
+    ]
 
 
 # Signatory list on the letter page: pages and filters
@@ -677,7 +692,7 @@ def test_letter_page_next_link_keeps_filters(client, letter):
         "country": ["gb"],
     }
     assert query["after"]
-    assert {row[1] for row in signatory_rows(second)} == {"NGO (organisation)"}
+    assert {row[1] for row in signatory_rows(second)} == {"NGO"}
     assert "Page 2 of 2" in text_of(second)
 
 

@@ -102,7 +102,7 @@ def make_named_person(name: str, **fields) -> Signatory:
 
 
 def stat(response, label: str) -> int:
-    """A figure from the letter page's statistics, e.g. "Signatories recorded here"."""
+    """A figure from the letter page's statistics, e.g. "Signatories listed here"."""
     match = re.search(rf"<dt>{re.escape(label)}</dt><dd>([\d,]+)</dd>", response.content.decode())
     assert match, label
     return int(match.group(1).replace(",", ""))
@@ -114,7 +114,7 @@ def _page_text(response) -> str:
 
 def recorded_counts(response) -> list[int]:
     """Every "N signatories recorded" on a page (letter cards, recipient pages)."""
-    found = re.findall(r"([\d,]+) signator(?:y|ies) recorded", _page_text(response))
+    found = re.findall(r"([\d,]+) signator(?:y|ies) (?:recorded|listed here)", _page_text(response))
     return [int(n.replace(",", "")) for n in found]
 
 
@@ -122,13 +122,18 @@ def card_counts(response) -> list[tuple[int, int]]:
     """(signatories, countries) of every letter card: "N signatories recorded from M
     countries"."""
     found = re.findall(
-        r"([\d,]+) signator(?:y|ies) recorded from ([\d,]+) countr", _page_text(response)
+        r"([\d,]+) signator(?:y|ies) (?:recorded|listed here) from ([\d,]+) countr",
+        _page_text(response),
     )
     return [(int(n.replace(",", "")), int(m.replace(",", ""))) for n, m in found]
 
 
 def showing_count(response) -> int:
-    match = re.search(r"Showing ([\d,]+) signator", response.content.decode())
+    """How many signatories the list says it has in all: "Showing 7 signatories" on one
+    page, "Showing 1–2 of 7 signatories" or "Showing 2 of 7 signatories" on several."""
+    match = re.search(
+        r"Showing (?:[\d,]+(?:–[\d,]+)? of )?([\d,]+) signator", response.content.decode()
+    )
     assert match
     return int(match.group(1).replace(",", ""))
 
@@ -240,7 +245,7 @@ def test_anonymous_signature_shows_only_category_and_country(client, letter):
     )
 
     [row] = table_rows(client.get(letter_url(letter)))
-    assert row == ["Anonymous survivor", "Survivor (individual)", "France", "", "Not yet verified"]
+    assert row == ["Anonymous survivor", "Survivor", "France", "", ""]
     assert listed_names(client.get(country_url("FR"))) == ["Anonymous survivor"]
     [csv_row] = csv_rows(client.get(csv_url(letter)))
     assert csv_row["name"] == ""
@@ -589,7 +594,7 @@ def test_unpublished_signature_never_counts(client, status):
     individuals = [s for s in published if not s.signatory.is_organisation]
 
     page = client.get(letter_url(letter))
-    assert stat(page, "Signatories recorded here") == len(published)
+    assert stat(page, "Signatories listed here") == len(published)
     assert stat(page, "Individuals") == len(individuals)
     assert stat(page, "Countries") == 1
     assert showing_count(page) == len(published)

@@ -1013,13 +1013,13 @@ def test_unpublished_signatures_are_not_counted_on_the_letter_page_or_csv(site):
     letter = site.responses["open"]
 
     assert len(shown) == 7
-    assert stat(letter, "Signatories recorded here") == 7
+    assert stat(letter, "Signatories listed here") == 7
     assert stat(letter, "Organisations") == 1
     assert stat(letter, "Individuals") == 6
     assert stat(letter, "Countries") == len({s.country for s in shown if s.country}) == 5
     assert showing_count(letter) == 7
     assert len(site.csv_rows["open"]) == 7
-    assert stat(site.responses["moderated"], "Signatories recorded here") == 1
+    assert stat(site.responses["moderated"], "Signatories listed here") == 1
     assert len(site.csv_rows["moderated"]) == 1
 
 

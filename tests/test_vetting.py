@@ -57,8 +57,8 @@ def test_letter_page_shows_verification_badge_and_key(client, admin_client, lett
     content = client.get(letter.get_absolute_url()).content.decode()
 
     assert "Checked by staff" in content
-    assert "Not yet verified" in content
-    assert "What the verification badges mean" in content
+    assert "badge-unverified" not in content  # no badge on the unchecked row
+    assert "What the “Verified” badges mean" in content
     assert "Our staff checked that this signatory is real" in content
 
 

@@ -1,6 +1,7 @@
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.http import QueryDict
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -20,3 +21,23 @@ def markdown(text: str) -> str:
             link_rel="noopener noreferrer nofollow",
         )
     )
+
+
+@register.filter
+def nonempty(params: QueryDict) -> QueryDict:
+    """The query parameters without the empty ones a GET form sends for fields left
+    blank, for links built with ``{% querystring %}``: a shared link carries only what
+    the reader chose."""
+    kept = QueryDict(mutable=True)
+    for key, values in params.lists():
+        values = [value for value in values if value.strip()]
+        if values:
+            kept.setlist(key, values)
+    return kept
+
+
+@register.filter
+def reported_leads(letter, recorded: int) -> bool:
+    """``Letter.reported_figure_leads`` for a template: whether the organisers' figure
+    is the headline."""
+    return letter.reported_figure_leads(recorded or 0)
