@@ -49,7 +49,8 @@ COUNTRY_WEIGHTS = {
     "IT": 3, "IN": 3, "BR": 3, "BE": 2, "SE": 2, "ZA": 2, "NG": 2, "PH": 2, "TH": 2,
     "GR": 1, "": 2,
 }  # fmt: skip
-INDIVIDUAL_CATEGORY_WEIGHTS = [5, 2, 2, 2, 1]  # survivor, family, expert, advocate, other
+# survivor, family, expert, advocate, other, prefer not to say
+INDIVIDUAL_CATEGORY_WEIGHTS = [5, 2, 2, 2, 1, 1]
 INDIVIDUAL_DISPLAYS = [Display.FULL, Display.FIRST_NAME, Display.INITIALS, Display.ANONYMOUS]
 INDIVIDUAL_DISPLAY_WEIGHTS = [40, 25, 15, 20]
 ORGANISATION_SHARE = 0.2

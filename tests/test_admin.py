@@ -247,12 +247,13 @@ def test_staff_can_enter_the_demo_letter_through_the_admin_and_the_public_sees_i
     text = visible_text(response)
     assert demo.LETTER["title"] in text
     assert "Published September 2023" in text
-    assert "more than 100 signatories from 24 countries" in text
+    assert "More than 100 signatories from 24 countries, as reported by the organisers" in text
     assert "summary of the letter" in text
     assert "Test coverage of the letter" in text
     for name, _slug, person, title in demo.ADDRESSEES:
         assert f"{name} {person}, {title}" in text
-    assert text.count("Awaiting response") == len(demo.ADDRESSEES)
+    # Each answer is shown twice: in the summary at the top and beside its addressee.
+    assert text.count("No answer yet") == 2 * len(demo.ADDRESSEES)
     for name, *_rest in demo.SIGNATORIES:
         assert name in text
     assert f"Showing {len(demo.SIGNATORIES)} signatories" in text

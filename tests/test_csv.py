@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from letters.models import Letter
-from signatories.models import Category, Display, SignatoryKind, Signature
+from signatories.models import Category, Display, SignatoryKind, Signature, Verification
 from tests.factories import (
     make_letter,
     make_many_signatures,
@@ -85,19 +85,15 @@ def page_rows(client, letter: Letter, **params) -> list[list[str]]:
 
 def as_on_page(row: dict[str, str]) -> list[str]:
     """A CSV row as the letter page shows it: name (or "Anonymous <category>"), category
-    with kind, country, role, verification."""
+    (the kind is the heading of its group of rows), country, role, and a badge only for a
+    verified state."""
     name = row["name"] or f"Anonymous {row['category'].lower()}"
     country = row["country"] or (
-        "International" if row["kind"] == SignatoryKind.ORGANISATION.label else "Not stated"
+        "International" if row["kind"] == SignatoryKind.ORGANISATION.label else "Country not stated"
     )
     role = ", ".join(part for part in (row["role"], row["affiliation"]) if part)
-    return [
-        name,
-        f"{row['category']} ({row['kind'].lower()})",
-        country,
-        role,
-        row["verification"],
-    ]
+    verified = "" if row["verification"] == Verification.UNVERIFIED.label else row["verification"]
+    return [name, row["category"], country, role, verified]
 
 
 @pytest.fixture

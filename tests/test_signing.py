@@ -688,7 +688,7 @@ def test_admin_publish_action_leaves_an_unconfirmed_public_signature_unconfirmed
 
     assert response.status_code == 200
     messages = [str(m) for m in response.context["messages"]]
-    assert any("have not confirmed them by email" in m for m in messages), messages
+    assert any("its signer has not confirmed it by email" in m for m in messages), messages
     assert Signature.objects.get().status == Signature.Status.UNCONFIRMED
     assert shown_count(client, letter) == 0
 
