@@ -241,8 +241,9 @@ def server_cpu_seconds(master: int) -> float | None:
 
 
 def sign_form(base: str, slug: str) -> tuple[str, dict]:
-    """The anti-forgery cookie and the form's hidden fields, from a real GET of the form."""
-    url = f"{base}/letters/{slug}/sign/"
+    """The anti-forgery cookie and the form's hidden fields, from a real GET of the form
+    (its second step, signing as yourself: the first only asks how you sign)."""
+    url = f"{base}/letters/{slug}/sign/?as=individual"
     try:
         with urllib.request.urlopen(url, timeout=10) as response:
             html = response.read().decode()

@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from django_countries.fields import Country
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django_countries import countries as all_countries
 
 ASSET = Path(__file__).resolve().parent / "data" / "world-110m.json"
 SHADES = 5
@@ -21,8 +27,19 @@ NICE_STEPS = (1, 2, 3, 5)
 
 @functools.cache
 def geometry() -> dict:
-    """The map asset, parsed once per process."""
-    return json.loads(ASSET.read_text())
+    """The map asset, parsed once per process, its path data escaped once for HTML."""
+    asset = json.loads(ASSET.read_text())
+    asset["countries"] = {code: escape(d) for code, d in asset["countries"].items()}
+    asset["unlinked"] = [{**shape, "d": escape(shape["d"])} for shape in asset["unlinked"]]
+    return asset
+
+
+@functools.cache
+def country_names(language: str | None) -> dict[str, str]:
+    """Every country's name in ``language``: one pass over django-countries' list, kept
+    per language, instead of a lookup per country drawn on every page."""
+    with translation.override(language):
+        return {country.code: str(country.name) for country in all_countries}
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,34 @@ class WorldMap:
     unlinked: list[str]
     legend: list[Shade]
     not_drawn: list[MapCountry]  # with signatures but too small for this map's scale
+
+    def shapes(self, noun: str = "signatory,signatories") -> SafeString:
+        """The SVG inside the map: the land without signatures (decoration, hidden from
+        assistive technology), then each country with signatures as a link named with
+        its count. Built here rather than by template loops over ~180 shapes, which cost
+        a letter page more than everything else on it."""
+        land = "".join(f'<path d="{d}"/>' for d in self.unlinked)
+        land += "".join(f'<path d="{c.d}"/>' for c in self.countries if not c.count)
+        linked = []
+        for country in self.countries:
+            if not country.count:
+                continue
+            label = f"{country.name}: {intcomma(country.count)} {pluralize(country.count, noun)}"
+            linked.append(
+                format_html(
+                    '<a href="{}" aria-label="{}"{}><title>{}</title>'
+                    '<path class="shade-{}{}" d="{}"/></a>',
+                    reverse("signatories:country_detail", args=[country.code]),
+                    label,
+                    mark_safe(' aria-current="page"') if country.current else "",
+                    label,
+                    country.shade.level,
+                    " map-current" if country.current else "",
+                    mark_safe(country.d),  # escaped once, in geometry()
+                )
+            )
+        # The path data was escaped when the asset was read; names and counts above.
+        return mark_safe(f'<g class="map-land" aria-hidden="true">{land}</g>' + "".join(linked))
 
 
 def _nice(value: float) -> int:
@@ -95,6 +140,7 @@ def world_map(counts: Mapping[str, int], *, current: str = "") -> WorldMap:
     """The map for ``counts`` (alpha-2 code → signatures); ``current`` marks the country
     whose page this is."""
     asset = geometry()
+    names = country_names(translation.get_language())
     counts = {code: count for code, count in counts.items() if code and count > 0}
     legend = shades_for(max(counts.values(), default=0))
     if len(counts) == 1:  # one country (its own page, a first signature): one shade
@@ -107,7 +153,7 @@ def world_map(counts: Mapping[str, int], *, current: str = "") -> WorldMap:
     drawn = [
         MapCountry(
             code=code,
-            name=Country(code).name,
+            name=names.get(code, code),
             d=d,
             count=counts.get(code, 0),
             shade=shade_of(counts.get(code, 0)),
@@ -123,7 +169,7 @@ def world_map(counts: Mapping[str, int], *, current: str = "") -> WorldMap:
         legend=legend,
         not_drawn=sorted(
             (
-                MapCountry(code, Country(code).name, "", count, shade_of(count))
+                MapCountry(code, names.get(code, code), "", count, shade_of(count))
                 for code, count in counts.items()
                 if code not in asset["countries"]
             ),

@@ -20,4 +20,5 @@ def bar_chart(bars, *, caption: str, label_heading: str, link_countries: bool = 
 @register.inclusion_tag("includes/world_map.html")
 def signature_map(counts, *, label: str, noun: str = "signatory,signatories", current: str = ""):
     """The world map shaded by ``counts`` (alpha-2 code → signatures)."""
-    return {"map": world_map(counts, current=current), "label": label, "noun": noun}
+    drawn = world_map(counts, current=current)
+    return {"map": drawn, "shapes": drawn.shapes(noun), "label": label, "noun": noun}
