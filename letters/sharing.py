@@ -48,9 +48,8 @@ class Headline:
 
     @classmethod
     def of(cls, letter: Letter, recorded: int) -> "Headline":
-        reported = letter.reported_signatories
         recorded_label = f"{recorded:,} signator{'y' if recorded == 1 else 'ies'}"
-        if reported is not None and reported > recorded:
+        if letter.reported_figure_leads(recorded):
             figure = f"{letter.reported_signatories_label} signatories"
             return cls(
                 figure=figure[0].upper() + figure[1:],

@@ -240,6 +240,21 @@ def test_share_image_leads_with_the_reported_figure_labelled_while_it_is_larger(
     assert recorded == "129 signatories\nUndersigned"
 
 
+def test_share_image_and_page_lead_with_the_same_figure_when_the_list_equals_a_minimum(client):
+    """ "More than 100" reported with 100 listed: the organisers' figure still leads, on the
+    page and in the image alike (one rule, ``Letter.reported_figure_leads``)."""
+    letter = make_letter(reported_signatories=100, reported_signatories_is_minimum=True)
+    make_many_signatures(letter, 100)
+
+    image = image_of(share_image(client, letter)).text["Description"]
+    page = parsed(client.get(letter.get_absolute_url()))
+
+    assert image.startswith("More than 100 signatories\nreported by the organisers")
+    assert page.meta["og:image:alt"].endswith(
+        "More than 100 signatories, reported by the organisers · 100 listed here"
+    )
+
+
 @pytest.mark.parametrize(
     "title",
     [("A very long title " * 14)[:250], "Unbreakable" * 22],
