@@ -10,6 +10,13 @@ def letter(db):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Staff users are made in many tests (``admin_client``, the roles): their passwords
+    hashed cheaply, as no test depends on the hasher's strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def immediate_tasks(settings):
     """Background tasks run at once in tests, whatever the environment chose."""
     settings.TASKS = {

@@ -30,11 +30,6 @@ pytestmark = pytest.mark.django_db
 HOME = "/admin/"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def public_form_signature(letter, name, email):
     return sign_letter(
         letter=letter,

@@ -34,13 +34,6 @@ pytestmark = pytest.mark.django_db
 Kind = ResponseEvent.Kind
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The admin user's password is hashed for each test: cheaply, as nothing here
-    depends on it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def signable():
     return make_letter(title="Letter on safer chat apps", accepts_public_signatures=True)
