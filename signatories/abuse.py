@@ -9,6 +9,8 @@
 - Per-IP limits (django-ratelimit over Django's cache, Redis in production): signatures
   over the limit are held for a moderator, and the sender is not told. With the cache
   down every signature is held the same way: still recorded and emailed, it waits.
+- Blocked email domains (``BlockedEmailDomain``, kept by staff) are refused by the form;
+  each process reads the list at most once a minute (``is_blocked_domain``).
 - Per-address limits on emails, so the form can't be used to flood someone's inbox:
   counted by the task that sends them (``tasks.send_signature_email``), so that the sign
   request does the same work whatever the address has done before. With the cache down
@@ -23,14 +25,15 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django_ratelimit.core import is_ratelimited
 
 from signatories import resilience
-from signatories.models import Signature, UsedFormStamp
+from signatories.emails import domain_and_parents
+from signatories.models import BlockedEmailDomain, Signature, UsedFormStamp
 
 FORM_STAMP_SALT = "signatories.sign-form-stamp"
 STAMP_EMAIL_SALT = "signatories.sign-form-stamp-email"
@@ -101,18 +104,63 @@ def stamp_used_for_another_address(stamp: FormStamp, *, email_normalised: str) -
     bound to the address in advance: the first submission binds it. The same address
     again (a double click, the back button) is the same signer and passes. Kept in the
     database, not the cache: it holds when Redis is down, and the unique nonce settles
-    two submissions racing with one stamp."""
+    two submissions racing with one stamp (the second waits for the first to commit).
+
+    One statement, ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, and SQLite
+    since 3.35), which needs no transaction of its own: the sign form records the stamp
+    in the transaction that stores the signature, so both are kept or neither."""
     digest = salted_hmac(STAMP_EMAIL_SALT, email_normalised, algorithm="sha256").hexdigest()
-    try:
-        with transaction.atomic():
-            UsedFormStamp.objects.create(
-                nonce=stamp.nonce,
-                email_digest=digest,
-                shown_at=datetime.datetime.fromtimestamp(stamp.shown, tz=datetime.UTC),
-            )
-    except IntegrityError:
-        return not UsedFormStamp.objects.filter(nonce=stamp.nonce, email_digest=digest).exists()
-    return False
+    shown_at = datetime.datetime.fromtimestamp(stamp.shown, tz=datetime.UTC)
+    table = connection.ops.quote_name(UsedFormStamp._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (nonce, email_digest, shown_at) VALUES (%s, %s, %s) "  # noqa: S608 -- our table's name, quoted
+            "ON CONFLICT (nonce) DO NOTHING RETURNING 1",
+            [stamp.nonce, digest, connection.ops.adapt_datetimefield_value(shown_at)],
+        )
+        if cursor.fetchone() is not None:
+            return False
+    return not UsedFormStamp.objects.filter(nonce=stamp.nonce, email_digest=digest).exists()
+
+
+BLOCKED_DOMAINS_SECONDS = 60
+
+
+class _BlockedDomains:
+    """The blocked domains, read from the database at most once a minute per process:
+    every sign request checks them, and they change a few times a year. A change made
+    in this process applies at once (``forget``, on commit); elsewhere within a minute."""
+
+    def __init__(self):
+        self.domains: frozenset[str] = frozenset()
+        self.read_at: float | None = None
+
+    def get(self) -> frozenset[str]:
+        now = time.monotonic()
+        if self.read_at is None or now - self.read_at >= BLOCKED_DOMAINS_SECONDS:
+            self.domains = frozenset(BlockedEmailDomain.objects.values_list("domain", flat=True))
+            self.read_at = now
+        return self.domains
+
+    def forget(self) -> None:
+        self.read_at = None
+
+
+blocked_domains = _BlockedDomains()
+
+
+def forget_blocked_domains(**_signal) -> None:
+    """A blocked domain was saved or deleted: read the list again, now and once the
+    change is committed (a read in between would keep it as it was)."""
+    blocked_domains.forget()
+    transaction.on_commit(blocked_domains.forget)
+
+
+def is_blocked_domain(domain: str) -> bool:
+    """Whether the sign form refuses addresses at ``domain`` (blocked, or under a blocked
+    domain)."""
+    blocked = blocked_domains.get()
+    return any(name in blocked for name in domain_and_parents(domain))
 
 
 def filled_too_fast(seconds: float) -> bool:

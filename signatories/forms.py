@@ -4,8 +4,13 @@ from django import forms
 from django.utils.text import slugify
 from django_countries import countries
 
-from signatories.abuse import form_stamp, read_form_stamp, stamp_used_for_another_address
-from signatories.emails import domain_and_parents, normalise_email, split_email
+from signatories.abuse import (
+    form_stamp,
+    is_blocked_domain,
+    read_form_stamp,
+    stamp_used_for_another_address,
+)
+from signatories.emails import normalise_email, split_email
 from signatories.importers import MAX_FILE_BYTES
 from signatories.models import (
     INDIVIDUAL_CATEGORIES,
@@ -400,7 +405,7 @@ class SignForm(forms.Form):
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
         _, domain = split_email(email)
-        if BlockedEmailDomain.objects.filter(domain__in=domain_and_parents(domain)).exists():
+        if is_blocked_domain(domain):
             raise forms.ValidationError(
                 "We can't accept signatures from this email provider. Please use another address."
             )

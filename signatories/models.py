@@ -616,7 +616,8 @@ class BlockedEmailDomain(models.Model):
     domain = models.CharField(
         max_length=253,
         unique=True,
-        help_text="e.g. “mailinator.com”. Its subdomains are blocked too. Lower case, no @.",
+        help_text="e.g. “mailinator.com”. Its subdomains are blocked too. Lower case, no @. "
+        "The sign form applies a change within a minute.",
     )
     reason = models.CharField(max_length=200, blank=True, help_text="Why, for other staff.")
     created_at = models.DateTimeField(auto_now_add=True)

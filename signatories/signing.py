@@ -175,9 +175,10 @@ def sign_letter(
     """
     from signatories.tasks import send_signature_email
 
-    # One transaction, one commit: the signature and its queued email are stored together.
+    # One transaction, one commit: the signature and its queued email are stored together
+    # (in the caller's transaction when there is one: no savepoint of its own).
     # No history rows yet: the change history starts when the signer confirms.
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         signatory = Signatory(slug=public_form_slug(details), **_signatory_values(details))
         signatory.save_without_historical_record()
         signature = Signature(

@@ -2,6 +2,7 @@ import re
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -182,19 +183,22 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def record_public_signature(request: HttpRequest, *, letter: Letter, form: SignForm) -> None:
-    held = []
-    if filled_too_fast(form.seconds_open):
-        held.append("form sent faster than a person fills it in")
-    if form.stamp_used_for_another_address():
-        held.append("form sent again for another address")
-    if reason := ip_limit_reason(request):
-        held.append(reason)
-    sign_letter(
-        letter=letter,
-        details=form.signer_details(),
-        ip_address=client_ip(request),
-        hold_reason="; ".join(held),
-    )
+    """Store a valid submission, held for a moderator when it looks scripted. One
+    transaction: the form's stamp marked used, the signature and its queued email."""
+    with transaction.atomic():
+        held = []
+        if filled_too_fast(form.seconds_open):
+            held.append("form sent faster than a person fills it in")
+        if form.stamp_used_for_another_address():
+            held.append("form sent again for another address")
+        if reason := ip_limit_reason(request):
+            held.append(reason)
+        sign_letter(
+            letter=letter,
+            details=form.signer_details(),
+            ip_address=client_ip(request),
+            hold_reason="; ".join(held),
+        )
 
 
 def sign_sent(request: HttpRequest, slug: str) -> HttpResponse:

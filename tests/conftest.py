@@ -1,6 +1,7 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
+from signatories.abuse import blocked_domains
 from tests.factories import make_letter
 
 
@@ -29,10 +30,16 @@ def immediate_tasks(settings):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Rate-limit counters live in the cache: each test starts with none."""
-    cache.clear()
+    """Rate-limit counters live in the cache, drawn page fragments in theirs, the blocked
+    email domains in each process's memory: each test starts with none."""
+    def forget():
+        cache.clear()
+        caches["fragments"].clear()
+        blocked_domains.forget()
+
+    forget()
     yield
-    cache.clear()
+    forget()
 
 
 @pytest.fixture(autouse=True)

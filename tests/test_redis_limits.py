@@ -83,3 +83,30 @@ def test_the_redis_cache_reuses_one_client_and_still_counts_across_calls(redis_c
     assert redis_cache.add("counter", 1, 60)
     assert redis_cache.incr("counter") == 2
     assert redis_cache.get("counter") == 2
+
+
+def test_the_redis_cache_increments_in_one_round_trip_and_keeps_the_expiry(redis_cache):
+    """config/cache.py: ``incr`` is one script call on the wire, which checks and
+    increments inside Redis (Django's own sends EXISTS, then INCRBY), keeps the counter's
+    expiry, and still refuses a key that does not exist."""
+    server = redis.Redis.from_url(REDIS_URL)
+    assert redis_cache.add("counter", 1, 60)
+    key = redis_cache.make_and_validate_key("counter")
+    before = server.info("commandstats")
+
+    assert redis_cache.incr("counter", 5) == 6
+
+    after = server.info("commandstats")
+    calls = {
+        name: after[name]["calls"] - before.get(name, {"calls": 0})["calls"]
+        for name in after
+        if after[name]["calls"] != before.get(name, {"calls": 0})["calls"]
+    }
+    sent = calls.get("cmdstat_evalsha", 0) + calls.get("cmdstat_eval", 0)
+    assert sent == 1, calls
+    # Redis counts the script's own commands too: the check and the increment ran in it.
+    assert calls.get("cmdstat_exists") == calls.get("cmdstat_incrby") == 1, calls
+    assert 0 < server.ttl(key) <= 60
+    with pytest.raises(ValueError, match="not found"):
+        redis_cache.incr("no-such-counter")
+    assert server.exists(redis_cache.make_and_validate_key("no-such-counter")) == 0

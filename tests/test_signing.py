@@ -7,6 +7,7 @@ import io
 import re
 import time
 from html.parser import HTMLParser
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from letters.models import Letter
+from signatories import abuse
 from signatories.abuse import form_stamp, seconds_since_stamp
 from signatories.emails import normalise_email
 from signatories.models import BlockedEmailDomain, Display, Signatory, Signature
@@ -755,6 +757,38 @@ def test_blocked_email_domain_is_refused_beside_the_email_field(client, letter, 
     assert response.status_code == 200
     assert "We can't accept signatures from this email provider" in field_error(response, "email")
     assert_nothing_written()
+
+
+def test_a_domain_blocked_in_the_admin_is_refused_by_the_next_signature(
+    client, admin_client, letter
+):
+    assert sign(client, letter, email="first@throwaway.example").status_code == 302
+
+    admin_client.post(
+        reverse("admin:signatories_blockedemaildomain_add"), {"domain": "throwaway.example"}
+    )
+    response = sign(client, letter, email="second@throwaway.example")
+
+    assert response.status_code == 200
+    assert "We can't accept signatures from this email provider" in field_error(response, "email")
+
+
+def test_a_domain_blocked_from_another_server_is_refused_within_a_minute(
+    client, letter, monkeypatch
+):
+    """Each process reads the list at most once a minute (``signatories.abuse``): a block
+    saved by another app server reaches this one within that minute."""
+    assert sign(client, letter, email="first@throwaway.example").status_code == 302
+    # Written as another process would: no signal reaches this one.
+    BlockedEmailDomain.objects.bulk_create([BlockedEmailDomain(domain="throwaway.example")])
+    a_minute_on = time.monotonic() + abuse.BLOCKED_DOMAINS_SECONDS + 1
+    clock = SimpleNamespace(time=time.time, monotonic=lambda: a_minute_on)
+    monkeypatch.setattr(abuse, "time", clock)
+
+    response = sign(client, letter, email="second@throwaway.example")
+
+    assert response.status_code == 200
+    assert "We can't accept signatures from this email provider" in field_error(response, "email")
 
 
 def test_blocked_domain_admin_form_stores_the_domain_normalised(admin_client):
