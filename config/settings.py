@@ -202,7 +202,9 @@ if not SITE_URL.startswith(("http://", "https://")):
 # limits. "pages": public pages rendered at most once a minute per address and process
 # (config/http.py). It is each process's own memory on purpose: a hit then costs no
 # network round trip, and a few renders a minute per process cost nothing; shared caches
-# (a CDN, nginx) in front do the sharing, from the Cache-Control headers.
+# (a CDN, nginx) in front do the sharing, from the Cache-Control headers. "fragments":
+# the parts of a page that cost most to draw (a letter's map and charts), each process's
+# own too, under keys made of what they draw: a hit is never stale, nothing is cleared.
 PUBLIC_CACHE_SECONDS = int(os.environ.get("DJANGO_PUBLIC_CACHE_SECONDS", "60"))
 PAGE_CACHE = {
     "BACKEND": "django.core.cache.backends.dummy.DummyCache"
@@ -210,6 +212,12 @@ PAGE_CACHE = {
     else "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "pages",
     "OPTIONS": {"MAX_ENTRIES": 1000},
+}
+FRAGMENT_CACHE = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "TIMEOUT": 24 * 60 * 60,
+    "OPTIONS": {"MAX_ENTRIES": 500},
 }
 if os.environ.get("REDIS_URL"):
     CACHES = {
@@ -225,6 +233,7 @@ if os.environ.get("REDIS_URL"):
             },
         },
         "pages": PAGE_CACHE,
+        "fragments": FRAGMENT_CACHE,
     }
     # django-ratelimit 4.1 predates Django's own Redis backend (ours is a subclass), whose
     # INCR is atomic.
@@ -236,6 +245,7 @@ else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "pages": PAGE_CACHE,  # none in development: each change shows at once
+        "fragments": FRAGMENT_CACHE,
     }
 
 # Background work (emails): django.tasks. Production stores tasks in the database and

@@ -1,8 +1,11 @@
 """Totals and breakdowns of public signatures, drawn as bars on public pages."""
 
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from django.utils.translation import get_language
 from django_countries.fields import Country
 
 from signatories.models import Category, SignatoryKind, SignatureQuerySet
@@ -28,6 +31,19 @@ class Totals:
     by_category: list[Bar] = field(default_factory=list)
     by_country: list[Bar] = field(default_factory=list)
     without_country: int = 0
+
+    @cached_property
+    def drawn_key(self) -> str:
+        """A digest of everything the charts and the map draw from these totals (each
+        bar's label, code and count, in order, in the active language), to key their
+        cached rendering: the same key draws the same fragment."""
+        drawn = (
+            get_language(),
+            [(bar.label, bar.value, bar.count) for bar in self.by_category],
+            [(bar.label, bar.value, bar.count) for bar in self.by_country],
+            self.without_country,
+        )
+        return hashlib.blake2b(repr(drawn).encode(), digest_size=16).hexdigest()
 
     @property
     def country_counts(self) -> dict[str, int]:

@@ -278,3 +278,54 @@ def test_countries_with_equal_counts_sort_by_name_not_code(client):
     for rows in (letter_rows, countries_rows):
         names = [row[0] for row in rows if row[0] in ("Germany", "Switzerland")]
         assert names == ["Germany", "Switzerland"]
+
+
+# Parts drawn once per process (the "fragments" cache, keyed on what they draw)
+
+
+def country_options(html: str) -> list[tuple[str, bool]]:
+    """The country filter's options: (code, selected)."""
+    select = re.search(r'<select name="country"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return [
+        (value, " selected" in rest)
+        for value, rest in re.findall(r'<option value="([^"]*)"([^>]*)>', select)
+    ]
+
+
+def test_the_charts_and_filters_follow_new_signatures_whatever_was_drawn_before(client):
+    letter = make_letter()
+    make_signature(letter, make_signatory(country="GB"))
+    url = letter.get_absolute_url()
+
+    first = client.get(url).content.decode()
+    make_signature(letter, make_signatory(country="FR"))
+    make_signature(letter, make_signatory(country="GB"))
+    second = client.get(url).content.decode()
+
+    assert [code for code, _ in country_options(first)] == ["", "GB"]
+    assert [code for code, _ in country_options(second)] == ["", "FR", "GB"]
+    assert re.search(r">United Kingdom</a></th>\s*<td class=\"num\">1<", first)
+    assert re.search(r">United Kingdom</a></th>\s*<td class=\"num\">2<", second)
+    assert re.search(r">France</a></th>\s*<td class=\"num\">1<", second)
+
+
+def test_a_filtered_page_never_leaves_its_choice_or_errors_on_the_unfiltered_form(client):
+    letter = make_letter()
+    make_signature(letter, make_signatory(country="GB"))
+    make_signature(letter, make_signatory(country="FR"))
+    url = letter.get_absolute_url()
+
+    unfiltered_before = client.get(url).content.decode()
+    filtered = client.get(url, {"country": "FR"}).content.decode()
+    refused = client.get(url, {"kind": "robot"}).content.decode()
+    unfiltered_after = client.get(url).content.decode()
+    empty_params = client.get(url + "?country=&q=").content.decode()
+
+    assert ("FR", True) in country_options(filtered)
+    assert "Clear filters" in filtered
+    assert "“robot” is not a kind of signatory here" in refused
+    for html in (unfiltered_before, unfiltered_after, empty_params):
+        assert [code for code, selected in country_options(html) if selected] in ([], [""])
+        assert "is not a kind of signatory" not in html
+        assert "Clear filters" not in html
+    assert country_options(unfiltered_after) == country_options(unfiltered_before)

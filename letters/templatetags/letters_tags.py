@@ -1,3 +1,5 @@
+from functools import lru_cache
+
 import markdown as markdown_lib
 import nh3
 from django import template
@@ -13,14 +15,14 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 def markdown(text: str) -> str:
     """Markdown to HTML, then sanitised: letter bodies come from staff, but a pasted
     script or event handler must never run on a public page."""
-    html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists"])
-    return mark_safe(
-        nh3.clean(
-            html,
-            url_schemes=ALLOWED_URL_SCHEMES,
-            link_rel="noopener noreferrer nofollow",
-        )
-    )
+    return mark_safe(_sanitised_html(text or ""))
+
+
+@lru_cache(maxsize=64)
+def _sanitised_html(text: str) -> str:
+    """A pure function of the text, so each process converts a letter once per edit."""
+    html = markdown_lib.markdown(text, extensions=["extra", "sane_lists"])
+    return nh3.clean(html, url_schemes=ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer nofollow")
 
 
 @register.filter
