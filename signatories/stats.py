@@ -92,20 +92,21 @@ class Totals:
                 )
             )
         totals.without_country = by_country.pop("", 0) + by_country.pop(None, 0)
-        # Largest first; ties by the country's name as shown, not its code.
+        # Largest first; ties by the country's name as shown, not its code. Each name is
+        # looked up once (django-countries translates it on every access).
+        countries = [(Country(code), count) for code, count in by_country.items()]
         named = sorted(
-            ((Country(code), count) for code, count in by_country.items()),
-            key=lambda item: (-item[1], item[0].name),
+            ((country, country.name, count) for country, count in countries),
+            key=lambda item: (-item[2], item[1]),
         )
-        for country, count in named:
-            code = country.code
+        for country, name, count in named:
             totals.by_country.append(
                 Bar(
-                    label=country.name,
+                    label=name,
                     count=count,
                     percent=_percent(count, totals.total),
                     country=country,
-                    value=code,
+                    value=country.code,
                 )
             )
         totals.countries = len(totals.by_country)

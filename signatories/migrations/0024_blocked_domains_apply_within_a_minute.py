@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('signatories', '0023_sort_names_without_leading_the'),
+        ("signatories", "0023_sort_names_without_leading_the"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='blockedemaildomain',
-            name='domain',
-            field=models.CharField(help_text='e.g. “mailinator.com”. Its subdomains are blocked too. Lower case, no @. The sign form applies a change within a minute.', max_length=253, unique=True),
+            model_name="blockedemaildomain",
+            name="domain",
+            field=models.CharField(
+                help_text="e.g. “mailinator.com”. Its subdomains are blocked too. Lower case, no @. The sign form applies a change within a minute.",
+                max_length=253,
+                unique=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalblockedemaildomain',
-            name='domain',
-            field=models.CharField(db_index=True, help_text='e.g. “mailinator.com”. Its subdomains are blocked too. Lower case, no @. The sign form applies a change within a minute.', max_length=253),
+            model_name="historicalblockedemaildomain",
+            name="domain",
+            field=models.CharField(
+                db_index=True,
+                help_text="e.g. “mailinator.com”. Its subdomains are blocked too. Lower case, no @. The sign form applies a change within a minute.",
+                max_length=253,
+            ),
         ),
     ]
