@@ -360,7 +360,11 @@ class Signature(models.Model):
     Verification = Verification
     VERIFIED = VERIFIED_STATES
 
-    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures")
+    # No index of its own: every index below starts with the letter, and each signature
+    # added would pay for one more.
+    letter = models.ForeignKey(
+        Letter, on_delete=models.CASCADE, related_name="signatures", db_index=False
+    )
     signatory = models.ForeignKey(Signatory, on_delete=models.CASCADE, related_name="signatures")
     signed_on = models.DateField(null=True, blank=True, help_text="When they signed, if known.")
     display = models.CharField(
