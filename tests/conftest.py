@@ -32,6 +32,7 @@ def immediate_tasks(settings):
 def empty_cache():
     """Rate-limit counters live in the cache, drawn page fragments in theirs, the blocked
     email domains in each process's memory: each test starts with none."""
+
     def forget():
         cache.clear()
         caches["fragments"].clear()
