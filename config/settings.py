@@ -286,7 +286,6 @@ IMPORT_MAX_COLUMNS = int(os.environ.get("DJANGO_IMPORT_MAX_COLUMNS", "100"))
 # Behind a reverse proxy REMOTE_ADDR is the proxy: name the header it sets to the client's
 # address (e.g. HTTP_X_REAL_IP). Used for rate limits and the private IP record.
 CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")
-RATELIMIT_IP_META_KEY = "signatories.abuse.rate_limit_ip"
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)

@@ -6,9 +6,10 @@
   faster than a person could fill it in is held for a moderator; a missing or altered
   stamp is refused. A stamp serves one signer: sent back again for another address, the
   signature is held for a moderator (a script reusing one stamp for many addresses).
-- Per-IP limits (django-ratelimit over Django's cache, Redis in production): signatures
-  over the limit are held for a moderator, and the sender is not told. With the cache
-  down every signature is held the same way: still recorded and emailed, it waits.
+- Per-IP limits (django-ratelimit over Django's cache, Redis in production), counted by
+  the task that emails the confirmation link: signatures over the limit are held for a
+  moderator, and the sender is not told. With the cache down every signature is held
+  the same way: still recorded and emailed, it waits.
 - Blocked email domains (``BlockedEmailDomain``, kept by staff) are refused by the form;
   each process reads the list at most once a minute (``is_blocked_domain``).
 - Per-address limits on emails, so the form can't be used to flood someone's inbox:
@@ -51,12 +52,6 @@ def client_ip(request: HttpRequest) -> str | None:
         return str(ipaddress.ip_address(raw.split(",")[-1].strip()))
     except ValueError:
         return None
-
-
-def rate_limit_ip(request: HttpRequest) -> str:
-    """``client_ip`` for django-ratelimit: clients without a readable address share one
-    set of limits rather than escaping them."""
-    return client_ip(request) or UNKNOWN_CLIENT
 
 
 @dataclass(frozen=True)
@@ -167,14 +162,38 @@ def filled_too_fast(seconds: float) -> bool:
     return seconds < settings.SIGN_FORM_MIN_SECONDS
 
 
-def ip_limit_reason(request: HttpRequest) -> str:
-    """Count one signature from this client: why it should wait for a moderator (over
+def limited_network(ip_address: str | None) -> str:
+    """What the per-IP limits count by: the address, or for IPv6 its /64 network (one
+    household's or one machine's addresses), as django-ratelimit's ``ip`` key does; one
+    shared key for submissions without a readable address."""
+    if not ip_address:
+        return UNKNOWN_CLIENT
+    network = ipaddress.ip_network(ip_address)
+    if network.version == 6:
+        network = network.supernet(new_prefix=getattr(settings, "RATELIMIT_IPV6_MASK", 64))
+    return str(network.network_address)
+
+
+def ip_limit_reason(ip_address: str | None) -> str:
+    """Count one submission from this address: why it should wait for a moderator (over
     a per-IP limit, or the limits could not be counted), or "". Every limit is counted,
-    so a burst also uses up the daily allowance."""
+    so a burst also uses up the daily allowance.
+
+    Counted by the task that emails the confirmation link (``tasks.send_signature_email``),
+    before it sends the link, not by the sign request: the hold is on the submission
+    before its signer can confirm it, and the request does four Redis round trips
+    fewer."""
+    network = limited_network(ip_address)
     reasons = set()
     for rate in settings.SIGN_RATE_LIMITS:
         over = resilience.cache_or(
-            None, is_ratelimited, request, group="sign", key="ip", rate=rate, increment=True
+            None,
+            is_ratelimited,
+            None,  # no request: the key is the signer's network
+            group="sign",
+            key=lambda group, request: network,
+            rate=rate,
+            increment=True,
         )
         if over is None:
             reasons.add("per-network limits could not be counted (cache unavailable)")

@@ -27,7 +27,7 @@ from django.utils import timezone
 from config.mail import SiteEmailMessage
 from letters.models import ResponseEvent
 from signatories import resilience
-from signatories.abuse import over_email_limit
+from signatories.abuse import ip_limit_reason, over_email_limit
 from signatories.models import CONFIRMABLE_STATUSES, FollowUpDelivery, Signature, SignatureStatus
 from signatories.signing import (
     Purpose,
@@ -108,6 +108,18 @@ def _retry_note(attempt: int, retry_at: datetime.datetime | None) -> str:
     return f"attempt {attempt}, trying again at {retry_at:%Y-%m-%d %H:%M} UTC"
 
 
+def _hold_over_ip_limit(signature: Signature) -> None:
+    """Count the submission against its network's limits; over one, it will wait for a
+    moderator once confirmed. Done before its link is sent, so before it can be."""
+    if reason := ip_limit_reason(signature.ip_address):
+        reasons = [signature.moderation_reason, reason] if signature.moderation_reason else [reason]
+        signature.moderation_reason = "; ".join(reasons)[:200]
+        # update(), not save(): the submission has no history until it is confirmed.
+        Signature.objects.filter(pk=signature.pk).update(
+            moderation_reason=signature.moderation_reason
+        )
+
+
 @task()
 def send_signature_email(signature_id: int, kind: str, attempt: int = 1) -> bool:
     """Email a signer the link to confirm (``confirm``), or, when they signed already, a
@@ -132,6 +144,7 @@ def send_signature_email(signature_id: int, kind: str, attempt: int = 1) -> bool
     if attempt > 1 and signature.email_failed_at is None:
         return False
     if kind == "confirm" and attempt == 1:
+        _hold_over_ip_limit(signature)
         if over_email_limit(
             letter_id=signature.letter_id, email_normalised=signature.email_normalised
         ):

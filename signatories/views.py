@@ -14,7 +14,7 @@ from django_countries.fields import Country
 
 from config.http import public_page
 from letters.models import Letter
-from signatories.abuse import client_ip, filled_too_fast, ip_limit_reason
+from signatories.abuse import client_ip, filled_too_fast
 from signatories.exports import (
     PROFILE_SLUG_PLACEHOLDER,
     PUBLIC_COLUMNS,
@@ -184,15 +184,14 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
 
 def record_public_signature(request: HttpRequest, *, letter: Letter, form: SignForm) -> None:
     """Store a valid submission, held for a moderator when it looks scripted. One
-    transaction: the form's stamp marked used, the signature and its queued email."""
+    transaction: the form's stamp marked used, the signature and its queued email (whose
+    task also counts the per-IP limits, ``abuse.ip_limit_reason``)."""
     with transaction.atomic():
         held = []
         if filled_too_fast(form.seconds_open):
             held.append("form sent faster than a person fills it in")
         if form.stamp_used_for_another_address():
             held.append("form sent again for another address")
-        if reason := ip_limit_reason(request):
-            held.append(reason)
         sign_letter(
             letter=letter,
             details=form.signer_details(),

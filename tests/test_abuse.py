@@ -559,3 +559,17 @@ def test_script_sending_a_thousand_signatures_from_one_address_counts_at_most_fi
     assert signatures.filter(status=Signature.Status.PENDING).count() == 995
     assert recorded_count(client, open_letter) == 5
     assert len(csv_names(client, open_letter)) == 5
+
+
+def test_ip_limit_counts_an_ipv6_network_of_64_bits_as_one_client(client, open_letter):
+    """A household or a machine has a whole /64 to pick addresses from."""
+    same_network = [
+        sign_and_confirm(client, open_letter, f"v6-signer{n}@example.org", ip=f"2001:db8::{n + 1}")
+        for n in range(6)
+    ]
+    elsewhere = sign_and_confirm(client, open_letter, "v6-other@example.org", ip="2001:db8:0:1::1")
+
+    statuses = [signature.status for signature in same_network]
+    assert statuses == [Signature.Status.PUBLISHED] * 5 + [Signature.Status.PENDING]
+    assert HELD_FOR_IP in same_network[5].moderation_reason
+    assert elsewhere.status == Signature.Status.PUBLISHED
