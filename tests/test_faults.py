@@ -262,6 +262,9 @@ def redis_server(settings, empty_cache):
         server.stop()
 
 
+# The worker closes its database connection after each task, as in production: the test
+# cannot hold one transaction open around it.
+@pytest.mark.django_db(transaction=True)
 def test_redis_stopped_and_started_again_during_signing_and_withdrawal(
     client, letter, settings, redis_server
 ):
