@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache, lru_cache
 from itertools import zip_longest
+from pathlib import Path
 from typing import Any
 
+import django_countries
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
@@ -104,6 +106,8 @@ BINARY_MESSAGE = (
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
+# Any scheme ("ftp:", "javascript:", "mailto:"): a website without one is taken as https.
+URL_SCHEME = re.compile(r"[a-z][a-z0-9+-]*:", re.IGNORECASE)
 
 
 class _EmailValidator(EmailValidator):
@@ -615,8 +619,25 @@ def _country_key(text: str) -> str:
     return text.removeprefix("the ")
 
 
+def _catalogue_languages() -> list[str]:
+    """The languages django-countries has country names in (its own translations, kept
+    with the package): German, French, Spanish, Danish, Dutch, Greek, Thai… all but
+    English, which is read first."""
+    locale = Path(django_countries.__file__).parent / "locale"
+    found = {
+        translation.to_language(folder.name.partition("@")[0])
+        for folder in locale.iterdir()
+        if (folder / "LC_MESSAGES" / "django.mo").exists()
+    }
+    return sorted(found - {"en"})
+
+
 @cache
 def _country_lookup() -> dict[str, str]:
+    """Every name a country may be written with, folded (``_country_key``) → its code:
+    ISO's English names (current and former), the aliases above, alpha-3 and alpha-2
+    codes, then its name in each language django-countries translates it into. A name
+    that means two countries in two languages is left out rather than guessed."""
     lookup: dict[str, str] = {}
     with translation.override("en"):
         for code, name in countries:
@@ -631,6 +652,14 @@ def _country_lookup() -> dict[str, str]:
             lookup[alpha3.casefold()] = code
     for code in countries.countries:
         lookup[code.casefold()] = code
+    translated: dict[str, set[str]] = {}
+    for language in _catalogue_languages():
+        with translation.override(language):
+            for code, name in countries:
+                translated.setdefault(_country_key(str(name)), set()).add(code)
+    for key, codes in translated.items():
+        if len(codes) == 1 and key not in lookup:
+            lookup[key] = codes.pop()
     return lookup
 
 
@@ -702,7 +731,12 @@ def _parse_row(
     if raw := get("country"):
         country = _country_code(raw)
         if country is None:
-            error("country", f"unknown country “{raw}”: use an ISO code such as GB or a name.")
+            error(
+                "country",
+                f"unknown country “{raw}”: use a two- or three-letter ISO code (GB, GBR) or the "
+                "country's name in English or in one of over 40 other languages "
+                "(Deutschland, España, Danmark, Frankreich…).",
+            )
     parsed["country"] = country
 
     parsed["role"] = text("role")
@@ -710,6 +744,8 @@ def _parse_row(
     parsed["statement"] = get("statement", "")
 
     website = text("website")
+    if website and not HTTP_URL.match(website) and not URL_SCHEME.match(website):
+        website = f"https://{website}"  # www.example.org, as people write it
     if website and not HTTP_URL.match(website):
         error("website", f"“{website[:60]}” must start with http:// or https://.")
         website = ""

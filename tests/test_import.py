@@ -234,6 +234,54 @@ def test_windows_1252_file_keeps_accents_sharp_s_and_curly_quotes(letter):
     assert statement == "Wir unterstützen den Brief – ganz."
 
 
+def test_countries_written_in_the_signers_own_languages_are_understood(letter):
+    report = run_import(letter, "european.csv")
+
+    assert report.ok, report.file_errors or report.errors
+    assert report.source_format == "CSV (Windows-1252, semicolon-separated)"
+    countries = dict(
+        Signatory.objects.filter(signatures__letter=letter).values_list("name", "country")
+    )
+    assert countries == {
+        "Verein Beispiel Kinderschutz e.V.": "DE",
+        "Asociación Ejemplo": "ES",
+        "Eksempel Børneforening": "DK",
+        "Association Exemple": "FR",
+        "Voorbeeld Kinderrechten vzw": "BE",
+        "Beispielverein Wien": "AT",
+    }
+
+
+def test_an_unknown_country_says_which_forms_are_understood(letter):
+    data = b"name,kind,country\nSomewhere Org,organisation,Atlantis\n"
+    report = import_signatures(letter=letter, data=data, filename="atlantis.csv", dry_run=True)
+
+    [error] = report.errors
+    assert error.column == "country"
+    assert "unknown country “Atlantis”" in error.reason
+    assert "ISO code (GB, GBR)" in error.reason
+    assert "in English or in one of over 40 other languages" in error.reason
+    assert "Deutschland, España" in error.reason
+
+
+def test_a_website_written_without_its_scheme_is_taken_as_https(letter):
+    data = (
+        b"name,kind,website\n"
+        b"Www Org,organisation,www.example.org\n"
+        b"Path Org,organisation,example.net/about\n"
+        b"Script Org,organisation,javascript:alert(1)\n"
+    )
+
+    report = import_signatures(letter=letter, data=data, filename="sites.csv", dry_run=True)
+
+    websites = {row.parsed["name"]: row.parsed["website"] for row in report.rows}
+    assert websites["Www Org"] == "https://www.example.org"
+    assert websites["Path Org"] == "https://example.net/about"
+    [error] = report.errors
+    assert (error.line, error.column) == (4, "website")
+    assert "must start with http:// or https://" in error.reason
+
+
 def test_utf16_unicode_text_from_excel_is_read(letter):
     report = run_import(letter, "utf16.txt")
 

@@ -25,6 +25,22 @@ def windows_1252_csv() -> None:
     (HERE / "windows1252.csv").write_bytes("\r\n".join(rows).encode("cp1252") + b"\r\n")
 
 
+def european_csv() -> None:
+    """As Excel set to a German or Danish locale saves "CSV (Trennzeichen-getrennt)":
+    Windows-1252, semicolons, CRLF, countries in the language of the person who typed
+    them."""
+    rows = [
+        "name;kind;country",
+        "Verein Beispiel Kinderschutz e.V.;organisation;Deutschland",
+        "Asociación Ejemplo;organisation;España",
+        "Eksempel Børneforening;organisation;Danmark",
+        "Association Exemple;organisation;Frankreich",
+        "Voorbeeld Kinderrechten vzw;organisation;België",
+        "Beispielverein Wien;organisation;Österreich",
+    ]
+    (HERE / "european.csv").write_bytes("\r\n".join(rows).encode("cp1252") + b"\r\n")
+
+
 def utf16_text() -> None:
     """As Excel saves "Unicode Text": UTF-16 little-endian with BOM, tab-separated."""
     rows = ["name\tcountry", "Łukasz Przykładowy\tPoland", "Ioana Exemplu\tRomania"]
@@ -70,6 +86,7 @@ def random_bytes() -> None:
 
 if __name__ == "__main__":
     windows_1252_csv()
+    european_csv()
     utf16_text()
     workbook()
     png()
