@@ -362,6 +362,7 @@ class LetterImportMixin:
                 filename=upload.name,
                 user=request.user,
                 publish=form.cleaned_data["publish"],
+                date_order=form.cleaned_data["date_order"],
             )
             context.update(report=report, record=record, rows=_preview_rows(report))
         context["form"] = form

@@ -17,6 +17,7 @@ from signatories.models import (
     ORGANISATION_CATEGORIES,
     BlockedEmailDomain,
     Category,
+    DateOrder,
     Display,
     Signatory,
     SignatoryKind,
@@ -197,6 +198,17 @@ class ImportUploadForm(forms.Form):
         required=False,
         help_text="Publish the new signatures at once. Leave unticked to vet them first.",
     )
+    date_order = forms.ChoiceField(
+        label="Dates such as 05/06/2023",
+        choices=DateOrder.choices,
+        initial=DateOrder.AUTO,
+        required=False,
+        help_text="Dates written YYYY-MM-DD are always understood. Others are read as the "
+        "file's own dates show (a day over 12 tells); choose when none of them does.",
+    )
+
+    def clean_date_order(self):
+        return self.cleaned_data["date_order"] or DateOrder.AUTO
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -47,6 +47,7 @@ from signatories.models import (
     INDIVIDUAL_CATEGORIES,
     ORGANISATION_CATEGORIES,
     Category,
+    DateOrder,
     Display,
     Signatory,
     SignatoryKind,
@@ -105,6 +106,8 @@ BINARY_MESSAGE = (
 # part of a real cell, common in binary files.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A date as people in most of Europe and the US write it: 14.09.2023, 25/09/2023, 9/14/2023.
+LOCAL_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
 HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
 # Any scheme ("ftp:", "javascript:", "mailto:"): a website without one is taken as https.
 URL_SCHEME = re.compile(r"[a-z][a-z0-9+-]*:", re.IGNORECASE)
@@ -246,16 +249,28 @@ def template_csv() -> bytes:
 
 
 def import_signatures(
-    *, letter: Letter, data: bytes, filename: str, dry_run: bool, publish: bool = False
+    *,
+    letter: Letter,
+    data: bytes,
+    filename: str,
+    dry_run: bool,
+    publish: bool = False,
+    date_order: str = DateOrder.AUTO,
 ) -> ImportReport:
     """Import the signatories in ``data`` (CSV or XLSX bytes) as signatures on ``letter``.
 
     Signatures are created with source "import", published when ``publish`` else pending
     review. Nothing is written when ``dry_run`` or when any row or the file is invalid.
+    ``date_order`` says how to read dates such as 05/06/2023 (``DateOrder``).
     """
     with _collector_paused():
         return _import(
-            letter=letter, data=data, filename=filename, dry_run=dry_run, publish=publish
+            letter=letter,
+            data=data,
+            filename=filename,
+            dry_run=dry_run,
+            publish=publish,
+            date_order=date_order,
         )
 
 
@@ -275,14 +290,18 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _import(
-    *, letter: Letter, data: bytes, filename: str, dry_run: bool, publish: bool
+    *, letter: Letter, data: bytes, filename: str, dry_run: bool, publish: bool, date_order: str
 ) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run, publish=publish)
     try:
         report.source_format, records = read_records(data)
         header = records[0][1]
         columns = _read_header(header, report)
-        report.rows = [_parse_row(line, cells, columns, len(header)) for line, cells in records[1:]]
+        day_first = _day_first(records[1:], columns, date_order, report)
+        report.rows = [
+            _parse_row(line, cells, columns, len(header), day_first=day_first)
+            for line, cells in records[1:]
+        ]
         if not report.rows:
             raise FileRejected("The file has a header row but no signatories below it.")
     except FileRejected as rejected:
@@ -668,8 +687,59 @@ def _country_code(text: str) -> str | None:
     return _country_lookup().get(_country_key(text))
 
 
+def _day_first(
+    records: list[tuple[int, list[str]]], columns: dict[int, str], order: str, report
+) -> bool:
+    """Whether dates such as 05/06/2023 are read day first: as chosen, or as the file's
+    own dates show (a first number over 12 is a day; a second over 12, a month is first).
+    A file that shows both, or neither while it has such dates and no order was chosen,
+    is refused: a date read the wrong way would be a silent error on every row. The rule
+    used is reported among the warnings."""
+    index = next((i for i, column in columns.items() if column == "signed_at"), None)
+    dates = [
+        (line, match)
+        for line, cells in records
+        if index is not None
+        and index < len(cells)
+        and (match := LOCAL_DATE.fullmatch(cells[index]))
+    ]
+    if not dates:
+        return False
+    if order != DateOrder.AUTO:
+        day_first = order == DateOrder.DAY_FIRST
+        report.warnings.append(
+            f"Dates such as “{dates[0][1][0]}” were read {'day' if day_first else 'month'} "
+            "first, as chosen."
+        )
+        return day_first
+    days = next(((line, m[0]) for line, m in dates if int(m[1]) > 12), None)
+    months = next(((line, m[0]) for line, m in dates if int(m[2]) > 12), None)
+    if days and months:
+        raise FileRejected(
+            f"The dates are written two ways: line {days[0]} has “{days[1]}” (day first) and "
+            f"line {months[0]} has “{months[1]}” (month first). Write them one way."
+        )
+    if not (days or months):
+        line, match = dates[0]
+        raise FileRejected(
+            f"Dates such as “{match[0]}” (line {line}) can be read day first or month first, "
+            "and no date in the file tells which. Choose the order: day first or month "
+            "first (--day-first or --month-first with the command)."
+        )
+    line, written = days or months
+    report.warnings.append(
+        f"Dates were read {'day' if days else 'month'} first, as line {line} shows (“{written}”)."
+    )
+    return days is not None
+
+
 def _parse_row(
-    line: int, cells: list[str], columns: dict[int, str], header_width: int
+    line: int,
+    cells: list[str],
+    columns: dict[int, str],
+    header_width: int,
+    *,
+    day_first: bool = False,
 ) -> ImportRow:
     width = len(cells)
     values = {column: cells[index] if index < width else "" for index, column in columns.items()}
@@ -780,11 +850,20 @@ def _parse_row(
     signed_on = None
     if raw := get("signed_at"):
         try:
-            if not ISO_DATE.fullmatch(raw):
+            if ISO_DATE.fullmatch(raw):
+                signed_on = date.fromisoformat(raw)
+            elif match := LOCAL_DATE.fullmatch(raw):
+                first, second, year = (int(part) for part in match.groups())
+                day, month = (first, second) if day_first else (second, first)
+                signed_on = date(year, month, day)
+            else:
                 raise ValueError
-            signed_on = date.fromisoformat(raw)
         except ValueError:
-            error("signed_at", f"invalid date “{raw}”: use YYYY-MM-DD, e.g. 2024-01-31.")
+            error(
+                "signed_at",
+                f"invalid date “{raw}”: use YYYY-MM-DD (2024-01-31) or day, month and year "
+                "(31.01.2024, 31/01/2024).",
+            )
     parsed["signed_on"] = signed_on
 
     return ImportRow(line, values, parsed, errors, Outcome.ERROR if errors else Outcome.NEW)
@@ -1131,11 +1210,22 @@ def _store_counts(record: SignatureImport, report: ImportReport) -> None:
 
 
 def preview_import(
-    *, letter: Letter, data: bytes, filename: str, user, publish: bool
+    *,
+    letter: Letter,
+    data: bytes,
+    filename: str,
+    user,
+    publish: bool,
+    date_order: str = DateOrder.AUTO,
 ) -> tuple[ImportReport, SignatureImport]:
     """A dry run whose file is kept, so that staff can confirm exactly what they saw."""
     report = import_signatures(
-        letter=letter, data=data, filename=filename, dry_run=True, publish=publish
+        letter=letter,
+        data=data,
+        filename=filename,
+        dry_run=True,
+        publish=publish,
+        date_order=date_order,
     )
     record = SignatureImport(
         letter=letter,
@@ -1143,6 +1233,7 @@ def preview_import(
         file_name=filename[:255],
         file_size=len(data),
         publish=publish,
+        date_order=date_order,
         status=SignatureImport.Status.PREVIEWED if report.ok else SignatureImport.Status.REFUSED,
         content=data if report.ok else b"",
     )
@@ -1163,6 +1254,7 @@ def confirm_import(*, record: SignatureImport) -> ImportReport:
         filename=record.file_name,
         dry_run=False,
         publish=record.publish,
+        date_order=record.date_order,
     )
     _store_counts(record, report)
     record.status = (

@@ -769,6 +769,15 @@ class PersonalDataView(models.Model):
         return f"{self.user} viewed {self.model} {self.object_id} ({self.get_page_display()})"
 
 
+class DateOrder(models.TextChoices):
+    """How to read a date such as 05/06/2023: the file tells when one of its dates has a
+    day over 12; else staff say."""
+
+    AUTO = "auto", "Work it out from the file"
+    DAY_FIRST = "day_first", "Day first (14.09.2023, 25/09/2023)"
+    MONTH_FIRST = "month_first", "Month first (09/14/2023)"
+
+
 class SignatureImport(models.Model):
     """One import of a file into a letter: who, when, which file, what it did. The file is
     kept only between preview and confirmation, then dropped (it holds private emails)."""
@@ -786,6 +795,12 @@ class SignatureImport(models.Model):
     file_size = models.PositiveIntegerField()
     content = models.BinaryField(blank=True, default=b"", editable=False)
     publish = models.BooleanField(default=False)
+    date_order = models.CharField(
+        max_length=20,
+        choices=DateOrder,
+        default=DateOrder.AUTO,
+        help_text="How dates such as 05/06/2023 were read.",
+    )
     status = models.CharField(max_length=20, choices=Status)
     rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0, help_text="New signatories.")

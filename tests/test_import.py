@@ -154,7 +154,7 @@ BAD_ROWS = [
     ("invalid email", 8, "email", "invalid email"),
     ("javascript website", 9, "website", "must start with http:// or https://"),
     ("ftp website", 10, "website", "must start with http:// or https://"),
-    ("date not ISO", 11, "signed_at", "invalid date"),
+    ("impossible date", 11, "signed_at", "invalid date"),
     ("date that does not exist", 12, "signed_at", "invalid date"),
     ("role too long", 13, "role", "too long: 201 characters, at most 200"),
     ("name too long", 14, "name", "too long: 201 characters, at most 200"),
@@ -250,6 +250,15 @@ def test_countries_written_in_the_signers_own_languages_are_understood(letter):
         "Voorbeeld Kinderrechten vzw": "BE",
         "Beispielverein Wien": "AT",
     }
+    dates = dict(
+        Signature.objects.filter(letter=letter).values_list("signatory__name", "signed_on")
+    )
+    assert dates["Verein Beispiel Kinderschutz e.V."] == date(2023, 9, 14)
+    assert dates["Asociación Ejemplo"] == date(2023, 9, 5)  # 5 September, not 9 May
+    assert dates["Association Exemple"] == date(2023, 10, 1)
+    assert dates["Beispielverein Wien"] == date(2023, 9, 30)
+    assert dates["Voorbeeld Kinderrechten vzw"] is None
+    assert "Dates were read day first, as line 2 shows (“14.09.2023”)." in report.warnings
 
 
 def test_an_unknown_country_says_which_forms_are_understood(letter):
@@ -280,6 +289,65 @@ def test_a_website_written_without_its_scheme_is_taken_as_https(letter):
     [error] = report.errors
     assert (error.line, error.column) == (4, "website")
     assert "must start with http:// or https://" in error.reason
+
+
+def dated(*dates: str) -> bytes:
+    rows = [f"Dated Org {n},organisation,{value}" for n, value in enumerate(dates, start=1)]
+    return ("name,kind,signed_at\n" + "\n".join(rows) + "\n").encode()
+
+
+def signed_dates(report) -> list:
+    return [row.parsed["signed_on"] for row in report.rows]
+
+
+def test_dates_that_could_be_read_either_way_wait_for_staff_to_choose(letter):
+    data = dated("05/06/2023", "07/08/2023")
+
+    unsure = import_signatures(letter=letter, data=data, filename="d.csv", dry_run=True)
+    day_first = import_signatures(
+        letter=letter, data=data, filename="d.csv", dry_run=True, date_order="day_first"
+    )
+    month_first = import_signatures(
+        letter=letter, data=data, filename="d.csv", dry_run=True, date_order="month_first"
+    )
+
+    assert not unsure.ok
+    [message] = unsure.file_errors
+    assert "“05/06/2023” (line 2) can be read day first or month first" in message
+    assert "--day-first or --month-first" in message
+    assert signed_dates(day_first) == [date(2023, 6, 5), date(2023, 8, 7)]
+    assert signed_dates(month_first) == [date(2023, 5, 6), date(2023, 7, 8)]
+    assert "Dates such as “05/06/2023” were read day first, as chosen." in day_first.warnings
+
+
+def test_a_month_over_twelve_in_second_place_reads_the_file_month_first(letter):
+    report = import_signatures(
+        letter=letter, data=dated("09/14/2023", "10/01/2023"), filename="us.csv", dry_run=True
+    )
+
+    assert report.ok, report.file_errors or report.errors
+    assert signed_dates(report) == [date(2023, 9, 14), date(2023, 10, 1)]
+    assert "Dates were read month first, as line 2 shows (“09/14/2023”)." in report.warnings
+
+
+def test_a_file_with_dates_written_both_ways_is_refused(letter):
+    report = import_signatures(
+        letter=letter, data=dated("25/09/2023", "09/14/2023"), filename="mixed.csv", dry_run=True
+    )
+
+    assert report.file_errors == [
+        "The dates are written two ways: line 2 has “25/09/2023” (day first) and line 3 has "
+        "“09/14/2023” (month first). Write them one way."
+    ]
+
+
+def test_the_command_reads_dates_day_first_when_told(letter, tmp_path):
+    path = tmp_path / "dates.csv"
+    path.write_bytes(dated("05/06/2023"))
+
+    call_command("import_signatures", letter.slug, str(path), "--day-first", stdout=io.StringIO())
+
+    assert Signature.objects.get(letter=letter).signed_on == date(2023, 6, 5)
 
 
 def test_utf16_unicode_text_from_excel_is_read(letter):

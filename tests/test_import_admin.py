@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -61,6 +62,21 @@ def test_confirming_imports_what_was_previewed_and_logs_counts(admin_client, adm
     assert record.content == b""
     assert set(Signature.objects.values_list("status", flat=True)) == {"pending"}
     assert set(Signature.objects.values_list("source", flat=True)) == {"import"}
+
+
+def test_dates_read_as_staff_chose_in_the_preview_are_the_dates_imported(admin_client, letter):
+    data = b"name,kind,signed_at\nDated Org,organisation,05/06/2023\n"
+    url = reverse("admin:letters_letter_import", args=[letter.pk])
+
+    unsure = admin_client.post(url, {"file": SimpleUploadedFile("d.csv", data)})
+    chosen = admin_client.post(
+        url, {"file": SimpleUploadedFile("d.csv", data), "date_order": "day_first"}
+    )
+    confirm(admin_client, letter, SignatureImport.objects.get(status="previewed"))
+
+    assert "can be read day first or month first" in unsure.content.decode()
+    assert "were read day first, as chosen" in chosen.content.decode()
+    assert Signature.objects.get(letter=letter).signed_on == date(2023, 6, 5)
 
 
 def test_publish_box_publishes_the_imported_signatures(admin_client, letter):

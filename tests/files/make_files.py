@@ -28,15 +28,15 @@ def windows_1252_csv() -> None:
 def european_csv() -> None:
     """As Excel set to a German or Danish locale saves "CSV (Trennzeichen-getrennt)":
     Windows-1252, semicolons, CRLF, countries in the language of the person who typed
-    them."""
+    them, dates day first with dots."""
     rows = [
-        "name;kind;country",
-        "Verein Beispiel Kinderschutz e.V.;organisation;Deutschland",
-        "Asociación Ejemplo;organisation;España",
-        "Eksempel Børneforening;organisation;Danmark",
-        "Association Exemple;organisation;Frankreich",
-        "Voorbeeld Kinderrechten vzw;organisation;België",
-        "Beispielverein Wien;organisation;Österreich",
+        "name;kind;country;signed_at",
+        "Verein Beispiel Kinderschutz e.V.;organisation;Deutschland;14.09.2023",
+        "Asociación Ejemplo;organisation;España;05.09.2023",
+        "Eksempel Børneforening;organisation;Danmark;25.09.2023",
+        "Association Exemple;organisation;Frankreich;01.10.2023",
+        "Voorbeeld Kinderrechten vzw;organisation;België;",
+        "Beispielverein Wien;organisation;Österreich;2023-09-30",
     ]
     (HERE / "european.csv").write_bytes("\r\n".join(rows).encode("cp1252") + b"\r\n")
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from letters.models import Letter
 from signatories.importers import import_signatures, record_import
+from signatories.models import DateOrder
 
 
 class Command(BaseCommand):
@@ -23,8 +24,25 @@ class Command(BaseCommand):
             action="store_true",
             help="Publish the new signatures at once instead of leaving them pending review.",
         )
+        order = parser.add_mutually_exclusive_group()
+        order.add_argument(
+            "--day-first",
+            dest="date_order",
+            action="store_const",
+            const=DateOrder.DAY_FIRST,
+            help="Read dates such as 05/06/2023 as 5 June (needed only when no date in the "
+            "file has a day over 12).",
+        )
+        order.add_argument(
+            "--month-first",
+            dest="date_order",
+            action="store_const",
+            const=DateOrder.MONTH_FIRST,
+            help="Read dates such as 05/06/2023 as 6 May.",
+        )
+        parser.set_defaults(date_order=DateOrder.AUTO)
 
-    def handle(self, *args, letter, file, dry_run, publish, **options):
+    def handle(self, *args, letter, file, dry_run, publish, date_order, **options):
         try:
             letter_obj = Letter.objects.get(slug=letter)
         except Letter.DoesNotExist:
@@ -36,7 +54,12 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
 
         report = import_signatures(
-            letter=letter_obj, data=data, filename=path.name, dry_run=dry_run, publish=publish
+            letter=letter_obj,
+            data=data,
+            filename=path.name,
+            dry_run=dry_run,
+            publish=publish,
+            date_order=date_order,
         )
         if not dry_run:
             record_import(letter=letter_obj, report=report, file_size=len(data))
