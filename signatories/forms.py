@@ -192,7 +192,8 @@ class RejectForm(forms.Form):
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        help_text="CSV (comma, semicolon or tab separated, any common encoding) or XLSX.",
+        help_text="CSV (comma, semicolon or tab separated, any common encoding), XLSX, "
+        "ODS (LibreOffice) or XLS (Excel 97).",
     )
     publish = forms.BooleanField(
         required=False,

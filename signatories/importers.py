@@ -1,4 +1,5 @@
-"""Bulk import of signatories into a letter from a CSV or XLSX file, as partners send them.
+"""Bulk import of signatories into a letter from a CSV, XLSX, ODS or XLS file, as partners
+send them.
 
 ``import_signatures`` reads the whole file, checks every row, matches rows against the
 signatories already recorded, and writes only when every row is valid: all or nothing,
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import django_countries
+from defusedxml import ElementTree as DefusedElementTree
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
@@ -257,7 +259,7 @@ def import_signatures(
     publish: bool = False,
     date_order: str = DateOrder.AUTO,
 ) -> ImportReport:
-    """Import the signatories in ``data`` (CSV or XLSX bytes) as signatures on ``letter``.
+    """Import the signatories in ``data`` (CSV, XLSX, ODS or XLS bytes) as signatures on ``letter``.
 
     Signatures are created with source "import", published when ``publish`` else pending
     review. Nothing is written when ``dry_run`` or when any row or the file is invalid.
@@ -335,9 +337,9 @@ def _import(
 
 
 def read_records(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
-    """The non-blank rows of a CSV or XLSX file as ``(line, cells)``, line numbers
-    counted as a spreadsheet shows them (blank rows included), and a description of the
-    format. The first record is the header."""
+    """The non-blank rows of a CSV file or a workbook's first sheet as ``(line, cells)``,
+    line numbers counted as a spreadsheet shows them (blank rows included), and a
+    description of the format. The first record is the header."""
     if not data or not data.strip():
         raise FileRejected("The file is empty.")
     if len(data) > MAX_FILE_BYTES:
@@ -345,15 +347,18 @@ def read_records(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
             f"The file is too large ({len(data) / 1_048_576:.1f} MB); the limit is "
             f"{MAX_FILE_BYTES // 1_048_576} MB. Split it into smaller files."
         )
-    if data.startswith(ZIP_MAGIC):
+    if data.startswith(ZIP_MAGIC) and _is_opendocument(data):
+        sheet, rows = _calamine_rows(data)
+        source_format = f"ODS (first sheet, “{sheet}”)"
+        controls = True
+    elif data.startswith(ZIP_MAGIC):
         sheet, rows = _xlsx_rows(data)
         source_format = f"XLSX (first sheet, “{sheet}”)"
         controls = True
     elif data.startswith(OLE2_MAGIC):
-        raise FileRejected(
-            "This is an old-style Excel (.xls) or password-protected workbook, which cannot "
-            "be read. Save it as .xlsx or CSV (UTF-8) without a password."
-        )
+        sheet, rows = _calamine_rows(data)
+        source_format = f"XLS (first sheet, “{sheet}”)"
+        controls = True
     else:
         text, encoding = _decode(data)
         delimiter = _sniff_delimiter(text)
@@ -516,8 +521,93 @@ def _xlsx_rows(data: bytes) -> tuple[str, Iterator[tuple[int, list[str]]]]:
     return sheet.title, rows()
 
 
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+NOT_A_SPREADSHEET = (
+    "The workbook cannot be read: it is damaged, protected by a password, or not a "
+    "spreadsheet. Save it again (.ods, .xlsx or CSV) without a password."
+)
+
+
+def _is_opendocument(data: bytes) -> bool:
+    """An OpenDocument file names its type in a first, uncompressed ``mimetype`` part."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return archive.read("mimetype").strip() == ODS_MIMETYPE
+    except (KeyError, zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return False
+
+
+def _calamine_rows(data: bytes) -> tuple[str, Iterator[tuple[int, list[str]]]]:
+    """The first sheet of an OpenDocument (.ods, LibreOffice's own format) or legacy Excel
+    (.xls) workbook, read by python-calamine. A merged cell's value fills its whole range
+    (a country merged over the rows of several signatories belongs to each of them)."""
+    from python_calamine import CalamineWorkbook  # only these uploads pay for it
+
+    if data.startswith(ZIP_MAGIC):
+        _check_unpacked_size(data)
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+        if sheet.height * sheet.width > settings.IMPORT_MAX_CELLS:
+            raise FileRejected(_too_many_cells(settings.IMPORT_MAX_CELLS))
+        values = sheet.to_python(skip_empty_area=False)
+        # calamine sees .xls merges, not OpenDocument's: those are read from the file.
+        merged = sheet.merged_cell_ranges or (
+            _ods_merged_ranges(data) if data.startswith(ZIP_MAGIC) else []
+        )
+    except FileRejected:
+        raise
+    except Exception as e:  # calamine's errors, a password, a foreign file: all the same here
+        raise FileRejected(NOT_A_SPREADSHEET) from e
+    for (top, left), (bottom, right) in merged:
+        if top < len(values) and left < len(values[top]):
+            value = values[top][left]
+            for row in range(top, min(bottom, len(values) - 1) + 1):
+                cells = values[row]
+                for column in range(left, min(right, len(cells) - 1) + 1):
+                    cells[column] = value
+    rows = ((line, [_xlsx_text(value) for value in cells]) for line, cells in enumerate(values, 1))
+    return sheet.name, rows
+
+
+ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def _ods_merged_ranges(data: bytes) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The merged ranges of an OpenDocument workbook's first sheet, ``((top, left),
+    (bottom, right))`` counted from 0, as calamine gives them for .xls: a cell that spans
+    rows or columns (``table:number-rows-spanned``…), counting repeated rows and cells.
+    The parts were size-checked before (``_check_unpacked_size``); defusedxml refuses
+    entity expansion and external entities."""
+    ranges = []
+    row = next_row = column = tables = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("content.xml") as content:
+        for event, element in DefusedElementTree.iterparse(content, events=("start", "end")):
+            tag, attribute = element.tag, element.attrib.get
+            if tag == f"{ODS_TABLE}table" and event == "start":
+                tables += 1
+                if tables > 1:
+                    break
+            elif tag == f"{ODS_TABLE}table-row":
+                if event == "start":
+                    row, column = next_row, 0
+                else:
+                    next_row = row + int(attribute(f"{ODS_TABLE}number-rows-repeated", 1))
+                    element.clear()
+            elif event == "start" and tag in (
+                f"{ODS_TABLE}table-cell",
+                f"{ODS_TABLE}covered-table-cell",
+            ):
+                rows = int(attribute(f"{ODS_TABLE}number-rows-spanned", 1))
+                columns = int(attribute(f"{ODS_TABLE}number-columns-spanned", 1))
+                if tag == f"{ODS_TABLE}table-cell" and (rows > 1 or columns > 1):
+                    ranges.append(((row, column), (row + rows - 1, column + columns - 1)))
+                column += int(attribute(f"{ODS_TABLE}number-columns-repeated", 1))
+    return ranges
+
+
 def _xlsx_text(value) -> str:
-    if value is None:
+    if value is None or value == "":
         return ""
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time() else value.isoformat()

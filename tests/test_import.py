@@ -350,6 +350,46 @@ def test_the_command_reads_dates_day_first_when_told(letter, tmp_path):
     assert Signature.objects.get(letter=letter).signed_on == date(2023, 6, 5)
 
 
+@pytest.mark.parametrize(
+    ("name", "source_format"),
+    [
+        ("libreoffice.ods", "ODS (first sheet, “Unterzeichner”)"),
+        ("libreoffice.xls", "XLS (first sheet, “Unterzeichner”)"),
+    ],
+)
+def test_libreoffice_and_excel_97_workbooks_import_with_a_merged_country_on_each_row(
+    letter, name, source_format
+):
+    report = run_import(letter, name)
+
+    assert report.ok, report.file_errors or report.errors
+    assert report.source_format == source_format
+    rows = {
+        name: (country, signed_on)
+        for name, country, signed_on in Signature.objects.filter(letter=letter).values_list(
+            "signatory__name", "signatory__country", "signed_on"
+        )
+    }
+    assert rows == {
+        "Merged Org One": ("DE", date(2023, 9, 14)),
+        "Merged Org Two": ("DE", date(2023, 9, 5)),  # the merged cell's value
+        "Lone Org": ("DK", None),
+    }
+    assert [row.line for row in report.rows] == [2, 3, 5]  # as the spreadsheet numbers them
+
+
+def test_a_damaged_or_password_protected_old_workbook_gets_one_clear_message(letter):
+    data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096)
+
+    report = import_signatures(letter=letter, data=data, filename="locked.xls", dry_run=False)
+
+    assert report.file_errors == [
+        "The workbook cannot be read: it is damaged, protected by a password, or not a "
+        "spreadsheet. Save it again (.ods, .xlsx or CSV) without a password."
+    ]
+    assert not Signature.objects.filter(letter=letter).exists()
+
+
 def test_utf16_unicode_text_from_excel_is_read(letter):
     report = run_import(letter, "utf16.txt")
 

@@ -6,6 +6,8 @@ The files are checked in; this script documents how they were made.
 
 import random
 import struct
+import subprocess
+import tempfile
 import zlib
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +67,31 @@ def workbook() -> None:
     book.save(HERE / "signatories.xlsx")
 
 
+def libreoffice_workbooks() -> None:
+    """As LibreOffice Calc saves its own .ods and Excel 97's .xls: a workbook with a
+    country merged over two signatories' rows and real date cells, written by openpyxl,
+    then opened and saved by LibreOffice itself (``soffice --headless --convert-to``)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Unterzeichner"
+    sheet.append(["name", "kind", "category", "country", "signed_at"])
+    sheet.append(["Merged Org One", "organisation", "NGO", "Deutschland", datetime(2023, 9, 14)])
+    sheet.append(["Merged Org Two", "organisation", "charity", None, datetime(2023, 9, 5)])
+    sheet.append([])
+    sheet.append(["Lone Org", "organisation", "NGO", "Danmark", None])
+    sheet.merge_cells("D2:D3")
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "libreoffice.xlsx"
+        book.save(source)
+        for target, name in (("ods", "libreoffice.ods"), ("xls:MS Excel 97", "libreoffice.xls")):
+            subprocess.run(
+                ["soffice", "--headless", "--convert-to", target, "--outdir", folder, source],
+                check=True,
+                capture_output=True,
+            )
+            (HERE / name).write_bytes((Path(folder) / name).read_bytes())
+
+
 def png() -> None:
     """A real 1×1 PNG image: what a user uploads by mistake."""
 
@@ -89,5 +116,6 @@ if __name__ == "__main__":
     european_csv()
     utf16_text()
     workbook()
+    libreoffice_workbooks()
     png()
     random_bytes()

@@ -9,13 +9,13 @@ from signatories.models import DateOrder
 
 class Command(BaseCommand):
     help = (
-        "Import signatories from a CSV or XLSX file as signatures on a letter. All or "
+        "Import signatories from a CSV, XLSX, ODS or XLS file as signatures on a letter. All or "
         "nothing: when any row is invalid, every error is listed and nothing is written."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("letter", help="The letter's slug.")
-        parser.add_argument("file", help="A CSV or XLSX file with a “name” column.")
+        parser.add_argument("file", help="A CSV, XLSX, ODS or XLS file with a “name” column.")
         parser.add_argument(
             "--dry-run", action="store_true", help="Check and report, but write nothing."
         )
