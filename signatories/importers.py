@@ -299,10 +299,11 @@ def _import(
         report.source_format, records = read_records(data)
         header = records[0][1]
         columns = _read_header(header, report)
-        day_first = _day_first(records[1:], columns, date_order, report)
+        signatories = _without_totals(records[1:], columns, report)
+        day_first = _day_first(signatories, columns, date_order, report)
         report.rows = [
             _parse_row(line, cells, columns, len(header), day_first=day_first)
-            for line, cells in records[1:]
+            for line, cells in signatories
         ]
         if not report.rows:
             raise FileRejected("The file has a header row but no signatories below it.")
@@ -775,6 +776,36 @@ def _country_lookup() -> dict[str, str]:
 @lru_cache(maxsize=4096)
 def _country_code(text: str) -> str | None:
     return _country_lookup().get(_country_key(text))
+
+
+TOTALS_NAME = re.compile(r"(grand\s+)?(sub)?totals?\b", re.IGNORECASE)
+# A spreadsheet function as a sheet saved with formulas shows it (=COUNTA(A2:A104)); a
+# name that merely starts with "=" (our export guards those) is a name.
+FORMULA = re.compile(r"=\s*[A-Z][A-Z0-9.]*\(", re.IGNORECASE)
+WHOLE_NUMBER = re.compile(r"\d{1,3}([.,\s]?\d{3})*")  # 104, 1,234, 1 234; not a date
+
+
+def _without_totals(
+    records: list[tuple[int, list[str]]], columns: dict[int, str], report
+) -> list[tuple[int, list[str]]]:
+    """The records less a spreadsheet's totals or formula rows, each skipped with a
+    warning naming its line: a name that is a spreadsheet formula (``=COUNTA(A2:A104)``),
+    or a name such as "Total signatories" with a whole number in another cell. Such a row
+    is never a signatory."""
+    index = next((i for i, column in columns.items() if column == "name"), None)
+    kept = []
+    for line, cells in records:
+        name = cells[index] if index is not None and index < len(cells) else ""
+        others = [cell for i, cell in enumerate(cells) if i != index and cell]
+        if FORMULA.match(name):
+            report.warnings.append(f"Line {line} is a formula (“{name[:40]}”), not imported.")
+        elif TOTALS_NAME.match(name) and any(WHOLE_NUMBER.fullmatch(cell) for cell in others):
+            report.warnings.append(
+                f"Line {line} looks like a totals row (“{name[:40]}”), not imported."
+            )
+        else:
+            kept.append((line, cells))
+    return kept
 
 
 def _day_first(

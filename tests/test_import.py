@@ -390,6 +390,26 @@ def test_a_damaged_or_password_protected_old_workbook_gets_one_clear_message(let
     assert not Signature.objects.filter(letter=letter).exists()
 
 
+def test_a_totals_row_and_a_formula_row_are_skipped_with_a_warning_naming_their_lines(letter):
+    data = (
+        b"name,kind,country,signed_at\n"
+        b"Real Org,organisation,GB,14.09.2023\n"
+        b"Total Access Trust,organisation,GB,25.09.2023\n"
+        b"\n"
+        b"Total signatories,,104,\n"
+        b"=COUNTA(A2:A3),,,\n"
+    )
+
+    report = import_signatures(letter=letter, data=data, filename="totals.csv", dry_run=False)
+
+    assert report.ok, report.file_errors or report.errors
+    assert imported_names(letter) == ["Real Org", "Total Access Trust"]
+    assert "Line 5 looks like a totals row (“Total signatories”), not imported." in (
+        report.warnings
+    )
+    assert "Line 6 is a formula (“=COUNTA(A2:A3)”), not imported." in report.warnings
+
+
 def test_utf16_unicode_text_from_excel_is_read(letter):
     report = run_import(letter, "utf16.txt")
 
