@@ -112,8 +112,9 @@ def _hold_over_ip_limit(signature: Signature) -> None:
     """Count the submission against its network's limits; over one, it will wait for a
     moderator once confirmed. Done before its link is sent, so before it can be."""
     if reason := ip_limit_reason(signature.ip_address):
-        reasons = [signature.moderation_reason, reason] if signature.moderation_reason else [reason]
-        signature.moderation_reason = "; ".join(reasons)[:200]
+        # A task run again (a worker killed mid-run, resumed) does not repeat the reason.
+        reasons = [*signature.moderation_reason.split("; "), reason]
+        signature.moderation_reason = "; ".join(dict.fromkeys(filter(None, reasons)))[:200]
         # update(), not save(): the submission has no history until it is confirmed.
         Signature.objects.filter(pk=signature.pk).update(
             moderation_reason=signature.moderation_reason

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from signatories.abuse import form_stamp, seconds_since_stamp
 from signatories.models import Signatory, Signature, UsedFormStamp
+from signatories.tasks import send_signature_email
 from tests.factories import make_letter
 
 pytestmark = pytest.mark.django_db
@@ -573,3 +574,17 @@ def test_ip_limit_counts_an_ipv6_network_of_64_bits_as_one_client(client, open_l
     assert statuses == [Signature.Status.PUBLISHED] * 5 + [Signature.Status.PENDING]
     assert HELD_FOR_IP in same_network[5].moderation_reason
     assert elsewhere.status == Signature.Status.PUBLISHED
+
+
+def test_a_resumed_email_task_counts_again_but_names_the_ip_hold_once(
+    client, open_letter, settings
+):
+    """A worker killed mid-run has its task run again (``resume_stale_tasks``)."""
+    settings.SIGN_RATE_LIMITS = ["0/h"]  # every submission is over the limit
+    sign(client, open_letter, "resumed@example.org")
+    signature = Signature.objects.get(email="resumed@example.org")
+
+    send_signature_email.call(signature.pk, "confirm")
+    signature.refresh_from_db()
+
+    assert signature.moderation_reason.count(HELD_FOR_IP) == 1
