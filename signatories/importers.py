@@ -778,6 +778,11 @@ def _country_code(text: str) -> str | None:
     return _country_lookup().get(_country_key(text))
 
 
+def _index_of(column: str, columns: dict[int, str]) -> int | None:
+    """The position of ``column`` in the file (``_read_header``'s map), or None."""
+    return next((index for index, name in columns.items() if name == column), None)
+
+
 TOTALS_NAME = re.compile(r"(grand\s+)?(sub)?totals?\b", re.IGNORECASE)
 # A spreadsheet function as a sheet saved with formulas shows it (=COUNTA(A2:A104)); a
 # name that merely starts with "=" (our export guards those) is a name.
@@ -792,7 +797,7 @@ def _without_totals(
     warning naming its line: a name that is a spreadsheet formula (``=COUNTA(A2:A104)``),
     or a name such as "Total signatories" with a whole number in another cell. Such a row
     is never a signatory."""
-    index = next((i for i, column in columns.items() if column == "name"), None)
+    index = _index_of("name", columns)
     kept = []
     for line, cells in records:
         name = cells[index] if index is not None and index < len(cells) else ""
@@ -816,7 +821,7 @@ def _day_first(
     A file that shows both, or neither while it has such dates and no order was chosen,
     is refused: a date read the wrong way would be a silent error on every row. The rule
     used is reported among the warnings."""
-    index = next((i for i, column in columns.items() if column == "signed_at"), None)
+    index = _index_of("signed_at", columns)
     dates = [
         (line, match)
         for line, cells in records

@@ -376,6 +376,10 @@ def test_libreoffice_and_excel_97_workbooks_import_with_a_merged_country_on_each
         "Lone Org": ("DK", None),
     }
     assert [row.line for row in report.rows] == [2, 3, 5]  # as the spreadsheet numbers them
+    # The sheet's =COUNTA(A2:A5) row, saved by LibreOffice with its value, is no signatory.
+    assert "Line 7 looks like a totals row (“Total signatories”), not imported." in (
+        report.warnings
+    )
 
 
 def test_a_damaged_or_password_protected_old_workbook_gets_one_clear_message(letter):

@@ -69,8 +69,9 @@ def workbook() -> None:
 
 def libreoffice_workbooks() -> None:
     """As LibreOffice Calc saves its own .ods and Excel 97's .xls: a workbook with a
-    country merged over two signatories' rows and real date cells, written by openpyxl,
-    then opened and saved by LibreOffice itself (``soffice --headless --convert-to``)."""
+    country merged over two signatories' rows, real date cells and a totals row, written
+    by openpyxl, then opened and saved by LibreOffice itself (``soffice --headless
+    --convert-to``)."""
     book = Workbook()
     sheet = book.active
     sheet.title = "Unterzeichner"
@@ -79,6 +80,9 @@ def libreoffice_workbooks() -> None:
     sheet.append(["Merged Org Two", "organisation", "charity", None, datetime(2023, 9, 5)])
     sheet.append([])
     sheet.append(["Lone Org", "organisation", "NGO", "Danmark", None])
+    sheet.append([])
+    # LibreOffice computes the formula on opening and saves its value (3) beside it.
+    sheet.append(["Total signatories", "=COUNTA(A2:A5)"])
     sheet.merge_cells("D2:D3")
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "libreoffice.xlsx"
