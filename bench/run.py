@@ -70,6 +70,7 @@ from django_tasks_db.models import DBTaskResult  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from letters.models import Addressee, Letter, LetterSource, Recipient, ResponseEvent  # noqa: E402
+from signatories.bulk import allocate_ids, copy_rows  # noqa: E402
 from signatories.importers import MAX_FILE_BYTES, import_signatures  # noqa: E402
 from signatories.models import (  # noqa: E402
     LIST_ORDER,
@@ -84,7 +85,7 @@ from signatories.models import (  # noqa: E402
     list_sort_key,
 )
 from signatories.paging import encode_cursor  # noqa: E402
-from signatories.synthetic import allocate_ids, copy_rows, generate_signatures  # noqa: E402
+from signatories.synthetic import generate_signatures  # noqa: E402
 from signatories.tallies import reconcile, refresh_tally  # noqa: E402
 
 SMALL = 10

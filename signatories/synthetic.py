@@ -14,15 +14,15 @@ import datetime
 import random
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
-from psycopg import sql
 
 from letters.models import Letter
+from signatories.bulk import insert_rows
 from signatories.models import (
     INDIVIDUAL_CATEGORIES,
     ORGANISATION_CATEGORIES,
@@ -188,10 +188,7 @@ def generate_signatures(*, letter: Letter, count: int) -> Generated:
         first = next_number()
         now = timezone.now()
         for rows in synthetic_rows(first, count):
-            if postgresql:
-                _copy_chunk(letter, rows, now)
-            else:
-                _bulk_create_chunk(letter, rows, now)
+            _write_chunk(letter, rows, now)
         refresh_tally(letter.pk)
     if postgresql:
         # Fresh statistics, so the planner knows the list index is worth using.
@@ -235,10 +232,10 @@ def _signature_values(row: SyntheticRow, now: datetime.datetime) -> dict:
     }
 
 
-SIGNATORY_FIELDS = ["id", "name", "slug", "kind", "category", "country", "website", "email"]
+SIGNATORY_FIELDS = ["name", "slug", "kind", "category", "country", "website", "email"]
 SIGNATURE_FIELDS = [
-    "letter",
-    "signatory",
+    "letter_id",
+    "signatory_id",
     "display",
     "statement",
     "featured",
@@ -252,76 +249,18 @@ SIGNATURE_FIELDS = [
 ]
 
 
-def _copy_chunk(letter: Letter, rows: list[SyntheticRow], now: datetime.datetime) -> None:
-    with connection.cursor() as cursor:
-        ids = allocate_ids(cursor, Signatory, len(rows))
-        copy_rows(
-            cursor,
-            Signatory,
-            SIGNATORY_FIELDS,
-            ((pk, *_signatory_values(row).values()) for pk, row in zip(ids, rows, strict=True)),
-            now=now,
-        )
-        copy_rows(
-            cursor,
-            Signature,
-            SIGNATURE_FIELDS,
-            (
-                (letter.pk, pk, *_signature_values(row, now).values())
-                for pk, row in zip(ids, rows, strict=True)
-            ),
-            now=now,
-        )
-
-
-def _bulk_create_chunk(letter: Letter, rows: list[SyntheticRow], now: datetime.datetime) -> None:
-    signatories = Signatory.objects.bulk_create(
-        [Signatory(**_signatory_values(row)) for row in rows]
+def _write_chunk(letter: Letter, rows: list[SyntheticRow], now: datetime.datetime) -> None:
+    ids = insert_rows(
+        Signatory,
+        SIGNATORY_FIELDS,
+        [tuple(_signatory_values(row).values()) for row in rows],
+        returning_ids=True,
     )
-    Signature.objects.bulk_create(
+    insert_rows(
+        Signature,
+        SIGNATURE_FIELDS,
         [
-            Signature(letter=letter, signatory=signatory, **_signature_values(row, now))
-            for signatory, row in zip(signatories, rows, strict=True)
-        ]
+            (letter.pk, pk, *_signature_values(row, now).values())
+            for pk, row in zip(ids, rows, strict=True)
+        ],
     )
-
-
-def allocate_ids(cursor, model: type[models.Model], count: int) -> list[int]:
-    """``count`` primary keys taken from the table's own sequence (PostgreSQL), so rows
-    written with ``COPY`` can name them, and rows inserted later never collide."""
-    cursor.execute(
-        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-        [model._meta.db_table, count],
-    )
-    return [pk for (pk,) in cursor.fetchall()]
-
-
-def copy_rows(
-    cursor,
-    model: type[models.Model],
-    fields: Sequence[str],
-    rows: Iterable[Sequence],
-    *,
-    now: datetime.datetime,
-) -> None:
-    """Write ``rows`` (values of ``fields``, in order) into the model's table with
-    PostgreSQL's ``COPY … FROM STDIN``. Every other column gets its field's default,
-    and ``auto_now``/``auto_now_add`` columns get ``now``: what ``bulk_create`` would
-    write. ``cursor`` is a Django cursor; its psycopg cursor does the copy."""
-    opts = model._meta
-    given = [opts.get_field(name) for name in fields]
-    # The primary key, when not given, is the table's own default (its sequence).
-    rest = [field for field in opts.concrete_fields if field not in given and field != opts.pk]
-    constant = tuple(
-        now
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        else field.get_db_prep_save(field.get_default(), connection)
-        for field in rest
-    )
-    statement = sql.SQL("COPY {table} ({columns}) FROM STDIN").format(
-        table=sql.Identifier(opts.db_table),
-        columns=sql.SQL(", ").join(sql.Identifier(field.column) for field in given + rest),
-    )
-    with cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row((*row, *constant))

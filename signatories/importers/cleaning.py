@@ -1,0 +1,404 @@
+"""From a file's text cells to the values an import writes: the header's columns, the
+rows that are not signatories (a spreadsheet's totals or formula rows), the order of
+day and month in dates, and one small cleaner per column (``CLEANERS``), each turning a
+cell into a value or an error a person can act on."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, URLValidator
+
+from signatories.importers.countries import country_code
+from signatories.importers.report import FileRejected, ImportReport, ImportRow, Outcome, RowError
+from signatories.models import (
+    INDIVIDUAL_CATEGORIES,
+    ORGANISATION_CATEGORIES,
+    Category,
+    DateOrder,
+    Display,
+    Signatory,
+    SignatoryKind,
+    normalise_name,
+)
+
+COLUMNS = [
+    "name",
+    "kind",
+    "category",
+    "country",
+    "role",
+    "affiliation",
+    "website",
+    "email",
+    "statement",
+    "display",
+    "signed_at",
+]
+# Our own CSV export calls the date ``signed_on``; accepting it keeps export → import
+# lossless.
+COLUMN_ALIASES = {"signed_on": "signed_at", "e_mail": "email"}
+
+TEXT_LIMITS = {
+    name: Signatory._meta.get_field(name).max_length
+    for name in ("name", "role", "affiliation", "website", "email")
+}
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A date as people in most of Europe and the US write it: 14.09.2023, 25/09/2023, 9/14/2023.
+LOCAL_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
+# Any scheme ("ftp:", "javascript:", "mailto:"): a website without one is taken as https.
+URL_SCHEME = re.compile(r"[a-z][a-z0-9+-]*:", re.IGNORECASE)
+
+
+class _EmailValidator(EmailValidator):
+    """Django's email validator, with each domain's verdict remembered: the addresses in a
+    file share a few domains, and the domain is the costly half to check."""
+
+    # The compiled pattern itself, not Django's lazy proxy to it (a lookup on every use).
+    user_regex = re.compile(EmailValidator.user_regex.pattern, EmailValidator.user_regex.flags)
+
+    def __init__(self):
+        super().__init__()
+        self.validate_domain_part = lru_cache(maxsize=4096)(super().validate_domain_part)
+
+
+validate_email = _EmailValidator()
+validate_website = URLValidator(schemes=["http", "https"])
+
+
+# The header
+
+
+def _column_key(header: str) -> str:
+    key = re.sub(r"[\s\-]+", "_", header.replace("\ufeff", "").strip().casefold())
+    return COLUMN_ALIASES.get(key, key)
+
+
+def read_header(cells: list[str], report: ImportReport) -> dict[int, str]:
+    """``{cell index: column}`` for the known columns; unknown ones become a warning."""
+    columns: dict[int, str] = {}
+    for index, cell in enumerate(cells):
+        key = _column_key(cell)
+        if not key:
+            continue
+        if key not in COLUMNS:
+            report.unknown_columns.append(cell)
+        elif key in columns.values():
+            raise FileRejected(f"The column “{key}” appears more than once in the header.")
+        else:
+            columns[index] = key
+    if "name" not in columns.values():
+        raise FileRejected(
+            "The header row (the first non-blank row) has no “name” column. Expected columns: "
+            + ", ".join(COLUMNS)
+            + "."
+        )
+    if report.unknown_columns:
+        report.warnings.append(
+            "Unknown columns, ignored: " + ", ".join(report.unknown_columns) + "."
+        )
+    return columns
+
+
+def index_of(column: str, columns: dict[int, str]) -> int | None:
+    """The position of ``column`` in the file (``read_header``'s map), or None."""
+    return next((index for index, name in columns.items() if name == column), None)
+
+
+# Rows that are not signatories
+
+TOTALS_NAME = re.compile(r"(grand\s+)?(sub)?totals?\b", re.IGNORECASE)
+# A spreadsheet function as a sheet saved with formulas shows it (=COUNTA(A2:A104)); a
+# name that merely starts with "=" (our export guards those) is a name.
+FORMULA = re.compile(r"=\s*[A-Z][A-Z0-9.]*\(", re.IGNORECASE)
+WHOLE_NUMBER = re.compile(r"\d{1,3}([.,\s]?\d{3})*")  # 104, 1,234, 1 234; not a date
+
+
+def without_totals(
+    records: list[tuple[int, list[str]]], columns: dict[int, str], report: ImportReport
+) -> list[tuple[int, list[str]]]:
+    """The records less a spreadsheet's totals or formula rows, each skipped with a
+    warning naming its line: a name that is a spreadsheet formula (``=COUNTA(A2:A104)``),
+    or a name such as "Total signatories" with a whole number in another cell. Such a row
+    is never a signatory."""
+    index = index_of("name", columns)
+    kept = []
+    for line, cells in records:
+        name = cells[index] if index is not None and index < len(cells) else ""
+        others = [cell for i, cell in enumerate(cells) if i != index and cell]
+        if FORMULA.match(name):
+            report.warnings.append(f"Line {line} is a formula (“{name[:40]}”), not imported.")
+        elif TOTALS_NAME.match(name) and any(WHOLE_NUMBER.fullmatch(cell) for cell in others):
+            report.warnings.append(
+                f"Line {line} looks like a totals row (“{name[:40]}”), not imported."
+            )
+        else:
+            kept.append((line, cells))
+    return kept
+
+
+# The order of day and month
+
+
+def day_first(
+    records: list[tuple[int, list[str]]], columns: dict[int, str], order: str, report
+) -> bool:
+    """Whether dates such as 05/06/2023 are read day first: as chosen, or as the file's
+    own dates show (a first number over 12 is a day; a second over 12, a month is first).
+    A file that shows both, or neither while it has such dates and no order was chosen,
+    is refused: a date read the wrong way would be a silent error on every row. The rule
+    used is reported among the warnings."""
+    index = index_of("signed_at", columns)
+    dates = [
+        (line, match)
+        for line, cells in records
+        if index is not None
+        and index < len(cells)
+        and (match := LOCAL_DATE.fullmatch(cells[index]))
+    ]
+    if not dates:
+        return False
+    if order != DateOrder.AUTO:
+        chosen = order == DateOrder.DAY_FIRST
+        report.warnings.append(
+            f"Dates such as “{dates[0][1][0]}” were read {'day' if chosen else 'month'} "
+            "first, as chosen."
+        )
+        return chosen
+    days = next(((line, m[0]) for line, m in dates if int(m[1]) > 12), None)
+    months = next(((line, m[0]) for line, m in dates if int(m[2]) > 12), None)
+    if days and months:
+        raise FileRejected(
+            f"The dates are written two ways: line {days[0]} has “{days[1]}” (day first) and "
+            f"line {months[0]} has “{months[1]}” (month first). Write them one way."
+        )
+    if not (days or months):
+        line, match = dates[0]
+        raise FileRejected(
+            f"Dates such as “{match[0]}” (line {line}) can be read day first or month first, "
+            "and no date in the file tells which. Choose the order: day first or month "
+            "first (--day-first or --month-first with the command)."
+        )
+    line, written = days or months
+    report.warnings.append(
+        f"Dates were read {'day' if days else 'month'} first, as line {line} shows (“{written}”)."
+    )
+    return days is not None
+
+
+# One cleaner per column
+
+
+@lru_cache(maxsize=4096)
+def choice_key(text: str) -> str:
+    return " ".join(text.casefold().replace("_", " ").replace("-", " ").split())
+
+
+KINDS = {
+    **{choice_key(kind.value): kind for kind in SignatoryKind},
+    **{choice_key(kind.label): kind for kind in SignatoryKind},
+    "organization": SignatoryKind.ORGANISATION,
+    "org": SignatoryKind.ORGANISATION,
+    "person": SignatoryKind.INDIVIDUAL,
+}
+CATEGORIES = {
+    **{choice_key(category.value): category for category in Category},
+    **{choice_key(category.label): category for category in Category},
+}
+CATEGORIES_BY_KIND = {
+    SignatoryKind.INDIVIDUAL: INDIVIDUAL_CATEGORIES,
+    SignatoryKind.ORGANISATION: ORGANISATION_CATEGORIES,
+}
+DISPLAYS = {
+    **{choice_key(display.value): display for display in Display},
+    **{choice_key(display.label): display for display in Display},
+    "first": Display.FIRST_NAME,
+    "anon": Display.ANONYMOUS,
+}
+
+
+@dataclass(slots=True)
+class Cleaning:
+    """One row as its cells are cleaned: the values so far (a cleaner may look at the
+    columns cleaned before it, as category looks at kind) and the errors."""
+
+    line: int
+    day_first: bool
+    parsed: dict[str, Any]
+    errors: list[RowError]
+
+    def error(self, column: str, reason: str) -> None:
+        self.errors.append(RowError(self.line, column, reason))
+
+
+def _within_limit(column: str, value: str, row: Cleaning) -> str:
+    if len(value) > TEXT_LIMITS[column]:
+        row.error(column, f"too long: {len(value)} characters, at most {TEXT_LIMITS[column]}.")
+        return ""
+    return value
+
+
+def clean_name(raw: str, row: Cleaning) -> str:
+    name = normalise_name(raw)
+    if not name:
+        row.error("name", "missing name.")
+    return _within_limit("name", name, row)
+
+
+def clean_kind(raw: str, row: Cleaning) -> str | None:
+    if not raw:
+        return SignatoryKind.INDIVIDUAL
+    kind = KINDS.get(choice_key(raw))
+    if kind is None:
+        row.error("kind", f"unknown kind “{raw}”: use individual or organisation.")
+    return kind
+
+
+def clean_category(raw: str, row: Cleaning) -> str | None:
+    if not raw:
+        return Category.OTHER
+    category, kind = CATEGORIES.get(choice_key(raw)), row.parsed["kind"]
+    if category is None:
+        row.error("category", f"unknown category “{raw}”.")
+    elif kind and category not in CATEGORIES_BY_KIND[kind]:
+        allowed = ", ".join(choice.value for choice in CATEGORIES_BY_KIND[kind])
+        row.error(
+            "category",
+            f"“{raw}” is not a category for {kind.label.lower()}s; use one of: {allowed}.",
+        )
+    return category
+
+
+def clean_country(raw: str, row: Cleaning) -> str | None:
+    if not raw:
+        return ""
+    country = country_code(raw)
+    if country is None:
+        row.error(
+            "country",
+            f"unknown country “{raw}”: use a two- or three-letter ISO code (GB, GBR) or the "
+            "country's name in English or in one of over 40 other languages "
+            "(Deutschland, España, Danmark, Frankreich…).",
+        )
+    return country
+
+
+def clean_website(raw: str, row: Cleaning) -> str:
+    website = _within_limit("website", raw, row)
+    if website and not HTTP_URL.match(website) and not URL_SCHEME.match(website):
+        website = f"https://{website}"  # www.example.org, as people write it
+    if not website:
+        return ""
+    if not HTTP_URL.match(website):
+        row.error("website", f"“{website[:60]}” must start with http:// or https://.")
+        return ""
+    try:
+        validate_website(website)
+    except ValidationError:
+        row.error("website", f"invalid web address “{website[:60]}”.")
+        return ""
+    return website
+
+
+def clean_email(raw: str, row: Cleaning) -> str:
+    email = _within_limit("email", raw, row).lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            row.error("email", f"invalid email address “{email[:60]}”.")
+            return ""
+    return email
+
+
+def clean_display(raw: str, row: Cleaning) -> str | None:
+    if not raw:
+        return Display.FULL
+    display = DISPLAYS.get(choice_key(raw))
+    if display is None:
+        row.error(
+            "display", f"unknown display “{raw}”: use full, first_name, initials or anonymous."
+        )
+    elif row.parsed["kind"] == SignatoryKind.ORGANISATION and display != Display.FULL:
+        row.error("display", "organisations sign by their full name: use full.")
+    return display
+
+
+def clean_date(raw: str, row: Cleaning) -> date | None:
+    if not raw:
+        return None
+    try:
+        if ISO_DATE.fullmatch(raw):
+            return date.fromisoformat(raw)
+        if match := LOCAL_DATE.fullmatch(raw):
+            first, second, year = (int(part) for part in match.groups())
+            day, month = (first, second) if row.day_first else (second, first)
+            return date(year, month, day)
+    except ValueError:
+        pass
+    row.error(
+        "signed_at",
+        f"invalid date “{raw}”: use YYYY-MM-DD (2024-01-31) or day, month and year "
+        "(31.01.2024, 31/01/2024).",
+    )
+    return None
+
+
+def _text(column: str) -> Callable[[str, Cleaning], str]:
+    def clean(raw: str, row: Cleaning) -> str:
+        return _within_limit(column, raw, row)
+
+    return clean
+
+
+def _as_written(raw: str, row: Cleaning) -> str:
+    return raw
+
+
+# Column → (the key its value is stored under, its cleaner), in the order they run.
+CLEANERS: dict[str, tuple[str, Callable[[str, Cleaning], Any]]] = {
+    "name": ("name", clean_name),
+    "kind": ("kind", clean_kind),
+    "category": ("category", clean_category),
+    "country": ("country", clean_country),
+    "role": ("role", _text("role")),
+    "affiliation": ("affiliation", _text("affiliation")),
+    "statement": ("statement", _as_written),
+    "website": ("website", clean_website),
+    "email": ("email", clean_email),
+    "display": ("display", clean_display),
+    "signed_at": ("signed_on", clean_date),
+}
+
+
+def parse_row(
+    line: int,
+    cells: list[str],
+    columns: dict[int, str],
+    header_width: int,
+    *,
+    day_first: bool = False,
+) -> ImportRow:
+    """One data row, cleaned column by column (``CLEANERS``)."""
+    width = len(cells)
+    values = {column: cells[index] if index < width else "" for index, column in columns.items()}
+    row = Cleaning(line, day_first, {}, [])
+    # Cells beyond the header usually mean an unquoted delimiter inside a cell, which
+    # has shifted every value after it into the wrong column.
+    if width > header_width and (extra := [cell for cell in cells[header_width:] if cell]):
+        row.error(
+            "(beyond the header)",
+            f"{len(extra)} more cell(s) than the header has columns, starting with "
+            f"“{extra[0][:40]}”. Check the delimiter, or quote cells that contain it.",
+        )
+    get = values.get
+    for column, (key, clean) in CLEANERS.items():
+        row.parsed[key] = clean(get(column, ""), row)
+    outcome = Outcome.ERROR if row.errors else Outcome.NEW
+    return ImportRow(line, values, row.parsed, row.errors, outcome)

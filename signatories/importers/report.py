@@ -1,0 +1,106 @@
+"""What an import found and did: each row's outcome and errors, the file's warnings."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+
+class Outcome(models.TextChoices):
+    NEW = "new", "New signatory"
+    MATCH = "match", "Existing signatory, new signature"
+    ALREADY_SIGNED = "already_signed", "Already signed this letter: skipped"
+    DUPLICATE = "duplicate", "Same person earlier in the file: skipped"
+    ERROR = "error", "Error"
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"Line {self.line}, column “{self.column}”: {self.reason}"
+
+
+@dataclass(slots=True)
+class ImportRow:
+    """One data row of the file. ``values`` holds the cells as read (trimmed, with the
+    export's formula guard removed); ``parsed`` the cleaned values the import writes."""
+
+    line: int
+    values: dict[str, str]
+    parsed: dict[str, Any] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    outcome: str = Outcome.NEW
+    duplicate_of: int | None = None
+    signatory_id: int | None = None
+    # The matched signatory's kind and name as stored (its place in the signature list).
+    signatory_kind_name: tuple[str, str] | None = None
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did. ``ok``: no file or row errors. ``written``: the
+    import was carried out (not a dry run, nothing invalid), even if every row was
+    skipped. Counts cover what was, or on a dry run would be, created and matched."""
+
+    filename: str
+    dry_run: bool
+    publish: bool = False
+    source_format: str = ""
+    rows: list[ImportRow] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def errors(self) -> list[RowError]:
+        """Every row error, in file order."""
+        return [error for row in self.rows for error in row.errors]
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and not any(row.errors for row in self.rows)
+
+    def _count(self, *outcomes: str) -> int:
+        return sum(1 for row in self.rows if row.outcome in outcomes)
+
+    @property
+    def created(self) -> int:
+        return self._count(Outcome.NEW)
+
+    @property
+    def matched(self) -> int:
+        return self._count(Outcome.MATCH)
+
+    @property
+    def already_signed(self) -> int:
+        return self._count(Outcome.ALREADY_SIGNED)
+
+    @property
+    def duplicates(self) -> int:
+        return self._count(Outcome.DUPLICATE)
+
+    @property
+    def skipped(self) -> int:
+        return self._count(Outcome.ALREADY_SIGNED, Outcome.DUPLICATE)
+
+    @property
+    def error_rows(self) -> int:
+        return self._count(Outcome.ERROR)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "matched": self.matched,
+            "skipped": self.skipped,
+            "errors": self.error_rows,
+        }
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be imported; the message says why, for a person."""
