@@ -15,6 +15,7 @@ from django_countries.fields import CountryField
 
 from config.history import HistoricalRecords
 from letters.models import Letter, ResponseEvent
+from signatories.identity import name_key, website_domain
 
 
 class SignatoryKind(models.TextChoices):
@@ -131,6 +132,27 @@ def normalise_name(name: str) -> str:
     return " ".join(name.split())
 
 
+def identity_values(*, name: str, kind: str, website: str) -> tuple[str, str]:
+    """``(name_key, website_domain)`` of a signatory (``signatories.identity``): what every
+    writer stores beside its name and website."""
+    organisation = kind == SignatoryKind.ORGANISATION
+    return (
+        name_key(name, organisation=organisation),
+        website_domain(website) if organisation else "",
+    )
+
+
+class SignatoryQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """As Django's, with each one's identity key set as ``save()`` sets it."""
+        objs = list(objs)
+        for signatory in objs:
+            signatory.name_key, signatory.website_domain = identity_values(
+                name=signatory.name, kind=signatory.kind, website=signatory.website
+            )
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Signatory(models.Model):
     """An organisation or a person who signs letters. The name is the real, full one;
     how much of it the public sees is chosen per signature."""
@@ -177,10 +199,15 @@ class Signatory(models.Model):
     )
     email = models.EmailField(blank=True, help_text="Private. Never shown or exported publicly.")
     notes = models.TextField(blank=True, help_text="Private notes for staff.")
+    # Kept by save() and every bulk writer (``identity_values``): how an import recognises
+    # this signatory however its name is typed, and by its website's domain.
+    name_key = models.CharField(max_length=200, editable=False)
+    website_domain = models.CharField(max_length=253, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    objects = SignatoryQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["name_key", "website_domain"])
 
     class Meta:
         ordering = ["name"]
@@ -209,13 +236,20 @@ class Signatory(models.Model):
                 ),
                 name="signatory_name_normalised",
             ),
+            # Every writer sets the identity key; a missing one would hide a duplicate.
+            models.CheckConstraint(condition=~Q(name_key=""), name="signatory_name_key_set"),
         ]
         indexes = [
             models.Index(fields=["country"], name="signatory_country_idx"),
             models.Index(fields=["name", "id"], name="signatory_name_idx"),
             # The import matches existing signatories on these, whatever the case.
             models.Index(Lower("email"), name="signatory_email_lower_idx"),
-            models.Index(Lower("name"), name="signatory_name_lower_idx"),
+            models.Index(fields=["name_key"], name="signatory_name_key_idx"),
+            models.Index(
+                fields=["website_domain"],
+                name="signatory_website_domain_idx",
+                condition=~Q(website_domain=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,6 +257,11 @@ class Signatory(models.Model):
 
     def save(self, *args, **kwargs):
         adding = self._state.adding
+        self.name_key, self.website_domain = identity_values(
+            name=self.name, kind=self.kind, website=self.website
+        )
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            kwargs["update_fields"] = {*update_fields, "name_key", "website_domain"}
         super().save(*args, **kwargs)
         if adding:
             return

@@ -33,6 +33,7 @@ from signatories.models import (
     SignatureStatus,
     Source,
     Verification,
+    identity_values,
     list_sort_key,
 )
 from signatories.tallies import refresh_tally
@@ -213,6 +214,13 @@ def _signatory_values(row: SyntheticRow) -> dict:
         "country": row.country,
         "website": row.website,
         "email": row.email,
+        **dict(
+            zip(
+                ("name_key", "website_domain"),
+                identity_values(name=row.name, kind=row.kind, website=row.website),
+                strict=True,
+            )
+        ),
     }
 
 
@@ -232,7 +240,17 @@ def _signature_values(row: SyntheticRow, now: datetime.datetime) -> dict:
     }
 
 
-SIGNATORY_FIELDS = ["name", "slug", "kind", "category", "country", "website", "email"]
+SIGNATORY_FIELDS = [
+    "name",
+    "slug",
+    "kind",
+    "category",
+    "country",
+    "website",
+    "email",
+    "name_key",
+    "website_domain",
+]
 SIGNATURE_FIELDS = [
     "letter_id",
     "signatory_id",

@@ -31,6 +31,7 @@ from letters.models import Letter
 from signatories.exports import csv_lines
 from signatories.importers.cleaning import (
     COLUMNS,
+    Rules,
     day_first,
     parse_row,
     read_header,
@@ -88,12 +89,14 @@ def import_signatures(
     dry_run: bool,
     publish: bool = False,
     date_order: str = DateOrder.AUTO,
+    mapping: dict[str, dict[str, str]] | None = None,
 ) -> ImportReport:
     """Import the signatories in ``data`` (CSV, XLSX, ODS or XLS bytes) as signatures on ``letter``.
 
     Signatures are created with source "import", published when ``publish`` else pending
     review. Nothing is written when ``dry_run`` or when any row or the file is invalid.
-    ``date_order`` says how to read dates such as 05/06/2023 (``DateOrder``).
+    ``date_order`` says how to read dates such as 05/06/2023 (``DateOrder``); ``mapping``
+    maps values of the file that are not known to known ones (``cleaning.parse_mapping``).
     """
     with _collector_paused():
         return _import(
@@ -103,6 +106,7 @@ def import_signatures(
             dry_run=dry_run,
             publish=publish,
             date_order=date_order,
+            mapping=mapping,
         )
 
 
@@ -122,7 +126,14 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _import(
-    *, letter: Letter, data: bytes, filename: str, dry_run: bool, publish: bool, date_order: str
+    *,
+    letter: Letter,
+    data: bytes,
+    filename: str,
+    dry_run: bool,
+    publish: bool,
+    date_order: str,
+    mapping: dict[str, dict[str, str]] | None,
 ) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run, publish=publish)
     try:
@@ -130,11 +141,13 @@ def _import(
         header = records[0][1]
         columns = read_header(header, report)
         signatories = without_totals(records[1:], columns, report)
-        first = day_first(signatories, columns, date_order, report)
+        rules = Rules(
+            day_first=day_first(signatories, columns, date_order, report), mapping=mapping or {}
+        )
         report.rows = [
-            parse_row(line, cells, columns, len(header), day_first=first)
-            for line, cells in signatories
+            parse_row(line, cells, columns, len(header), rules) for line, cells in signatories
         ]
+        report.unknown_values = rules.unknown
         if not report.rows:
             raise FileRejected("The file has a header row but no signatories below it.")
     except FileRejected as rejected:
@@ -150,7 +163,7 @@ def _import(
                 "full name once published."
             )
 
-    resolve(letter, report.rows)
+    resolve(letter, report)
     if report.ok and not dry_run:
         try:
             write(letter, report.rows, publish=publish)

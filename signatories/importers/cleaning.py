@@ -5,7 +5,7 @@ cell into a value or an error a person can act on."""
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -23,6 +23,7 @@ from signatories.models import (
     Display,
     Signatory,
     SignatoryKind,
+    identity_values,
     normalise_name,
 )
 
@@ -223,18 +224,47 @@ DISPLAYS = {
 }
 
 
+# The columns whose values are chosen from a list; a value the list does not have may be
+# mapped to one it has (``Rules.mapping``).
+MAPPABLE = ("kind", "category", "display", "country")
+
+
+@dataclass
+class Rules:
+    """What holds for every row of a file: the order of day and month in its dates, the
+    values staff mapped (``{column: {choice_key(value as written): known value}}``), and,
+    as rows are cleaned, each unknown value of a mappable column with its row count."""
+
+    day_first: bool = False
+    mapping: dict[str, dict[str, str]] = field(default_factory=dict)
+    unknown: dict[str, dict[str, int]] = field(default_factory=dict)
+    spellings: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class Cleaning:
     """One row as its cells are cleaned: the values so far (a cleaner may look at the
     columns cleaned before it, as category looks at kind) and the errors."""
 
     line: int
-    day_first: bool
+    rules: Rules
     parsed: dict[str, Any]
     errors: list[RowError]
 
     def error(self, column: str, reason: str) -> None:
         self.errors.append(RowError(self.line, column, reason))
+
+    def mapped(self, column: str, raw: str) -> str:
+        """The known value staff mapped ``raw`` to, else ``raw``."""
+        return self.rules.mapping.get(column, {}).get(choice_key(raw), raw)
+
+    def unknown(self, column: str, raw: str, reason: str) -> None:
+        """An unknown value: an error on the row, and counted once per spelling that one
+        mapping covers (``choice_key``), under the first spelling seen."""
+        spelling = self.rules.spellings.setdefault((column, choice_key(raw)), raw)
+        counts = self.rules.unknown.setdefault(column, {})
+        counts[spelling] = counts.get(spelling, 0) + 1
+        self.error(column, f"{reason} Map it to a known value, or correct the file.")
 
 
 def _within_limit(column: str, value: str, row: Cleaning) -> str:
@@ -254,18 +284,19 @@ def clean_name(raw: str, row: Cleaning) -> str:
 def clean_kind(raw: str, row: Cleaning) -> str | None:
     if not raw:
         return SignatoryKind.INDIVIDUAL
-    kind = KINDS.get(choice_key(raw))
+    kind = KINDS.get(choice_key(row.mapped("kind", raw)))
     if kind is None:
-        row.error("kind", f"unknown kind “{raw}”: use individual or organisation.")
+        row.unknown("kind", raw, f"unknown kind “{raw}”: use individual or organisation.")
     return kind
 
 
 def clean_category(raw: str, row: Cleaning) -> str | None:
     if not raw:
         return Category.OTHER
-    category, kind = CATEGORIES.get(choice_key(raw)), row.parsed["kind"]
+    category = CATEGORIES.get(choice_key(row.mapped("category", raw)))
+    kind = row.parsed["kind"]
     if category is None:
-        row.error("category", f"unknown category “{raw}”.")
+        row.unknown("category", raw, f"unknown category “{raw}”.")
     elif kind and category not in CATEGORIES_BY_KIND[kind]:
         allowed = ", ".join(choice.value for choice in CATEGORIES_BY_KIND[kind])
         row.error(
@@ -278,10 +309,11 @@ def clean_category(raw: str, row: Cleaning) -> str | None:
 def clean_country(raw: str, row: Cleaning) -> str | None:
     if not raw:
         return ""
-    country = country_code(raw)
+    country = country_code(row.mapped("country", raw))
     if country is None:
-        row.error(
+        row.unknown(
             "country",
+            raw,
             f"unknown country “{raw}”: use a two- or three-letter ISO code (GB, GBR) or the "
             "country's name in English or in one of over 40 other languages "
             "(Deutschland, España, Danmark, Frankreich…).",
@@ -320,10 +352,12 @@ def clean_email(raw: str, row: Cleaning) -> str:
 def clean_display(raw: str, row: Cleaning) -> str | None:
     if not raw:
         return Display.FULL
-    display = DISPLAYS.get(choice_key(raw))
+    display = DISPLAYS.get(choice_key(row.mapped("display", raw)))
     if display is None:
-        row.error(
-            "display", f"unknown display “{raw}”: use full, first_name, initials or anonymous."
+        row.unknown(
+            "display",
+            raw,
+            f"unknown display “{raw}”: use full, first_name, initials or anonymous.",
         )
     elif row.parsed["kind"] == SignatoryKind.ORGANISATION and display != Display.FULL:
         row.error("display", "organisations sign by their full name: use full.")
@@ -338,7 +372,7 @@ def clean_date(raw: str, row: Cleaning) -> date | None:
             return date.fromisoformat(raw)
         if match := LOCAL_DATE.fullmatch(raw):
             first, second, year = (int(part) for part in match.groups())
-            day, month = (first, second) if row.day_first else (second, first)
+            day, month = (first, second) if row.rules.day_first else (second, first)
             return date(year, month, day)
     except ValueError:
         pass
@@ -382,13 +416,12 @@ def parse_row(
     cells: list[str],
     columns: dict[int, str],
     header_width: int,
-    *,
-    day_first: bool = False,
+    rules: Rules,
 ) -> ImportRow:
     """One data row, cleaned column by column (``CLEANERS``)."""
     width = len(cells)
     values = {column: cells[index] if index < width else "" for index, column in columns.items()}
-    row = Cleaning(line, day_first, {}, [])
+    row = Cleaning(line, rules, {}, [])
     # Cells beyond the header usually mean an unquoted delimiter inside a cell, which
     # has shifted every value after it into the wrong column.
     if width > header_width and (extra := [cell for cell in cells[header_width:] if cell]):
@@ -398,7 +431,45 @@ def parse_row(
             f"“{extra[0][:40]}”. Check the delimiter, or quote cells that contain it.",
         )
     get = values.get
+    parsed = row.parsed
     for column, (key, clean) in CLEANERS.items():
-        row.parsed[key] = clean(get(column, ""), row)
+        parsed[key] = clean(get(column, ""), row)
+    if not row.errors:
+        parsed["name_key"], parsed["website_domain"] = identity_values(
+            name=parsed["name"], kind=parsed["kind"], website=parsed["website"]
+        )
     outcome = Outcome.ERROR if row.errors else Outcome.NEW
     return ImportRow(line, values, row.parsed, row.errors, outcome)
+
+
+# Mapping unknown values
+
+
+def known_value(column: str, text: str) -> str:
+    """The value of ``column`` that ``text`` names: a code or a label, any case (a
+    country's code or a name ``country_code`` knows). ValueError says which are known."""
+    if column == "country":
+        if code := country_code(text):
+            return code
+        raise ValueError(f"“{text}” is not a country: use an ISO code such as GB or a name.")
+    table = {"kind": KINDS, "category": CATEGORIES, "display": DISPLAYS}.get(column)
+    if table is None:
+        raise ValueError(f"“{column}” cannot be mapped: only {', '.join(MAPPABLE)} can.")
+    if (value := table.get(choice_key(text))) is None:
+        known = ", ".join(sorted({str(value) for value in table.values()}))
+        raise ValueError(f"“{text}” is not a {column}: use one of {known}.")
+    return str(value)
+
+
+def parse_mapping(entries: list[str]) -> dict[str, dict[str, str]]:
+    """``["category:advocacy=advocacy_group", …]`` (the command's ``--map``) as a mapping
+    for ``Rules``. ValueError names the entry that cannot be used, and why."""
+    mapping: dict[str, dict[str, str]] = {}
+    for entry in entries:
+        column, colon, rest = entry.partition(":")
+        value, equals, known = rest.rpartition("=")
+        column = column.strip().casefold()
+        if not (colon and equals and value.strip() and known.strip()):
+            raise ValueError(f"“{entry}”: write COLUMN:VALUE=KNOWN, e.g. category:advocacy=ngo.")
+        mapping.setdefault(column, {})[choice_key(value)] = known_value(column, known.strip())
+    return mapping

@@ -2,117 +2,202 @@
 other: which rows are new signatories, which are existing ones signing again, which
 already signed this letter, and which repeat an earlier row of the file."""
 
-import string
-from collections.abc import Iterator
-from itertools import zip_longest
+import operator
+import re
+from collections.abc import Iterable, Iterator
+from functools import reduce
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Lower
 
 from letters.models import Letter
 from signatories.bulk import EqualsAny, chunks, lookup_chunk
-from signatories.importers.report import ImportRow, Outcome, RowError
+from signatories.identity import name_key
+from signatories.importers.report import ImportReport, ImportRow, Outcome, RowError
 from signatories.models import Display, Signatory, SignatoryKind, Signature
 
-# SQLite's lower() folds ASCII letters only.
-ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+# The columns an identity is looked up in, by the name of the identity.
+LOOKUP_COLUMNS = {
+    "email": Lower("email"),
+    "organisation": F("name_key"),
+    "domain": F("website_domain"),
+    "person": F("name_key"),
+}
 
 
-def _candidates(letter: Letter, emails: set[str], names: set[str]) -> Iterator[Any]:
-    """The signatories whose email (lower case) is one of ``emails`` or whose name (lower
-    case) is one of ``names``, as named rows with whether each signed ``letter``.
+# Names that say nothing about who someone is.
+ANONYMOUS_NAMES = frozenset({"anonymous", "anon", "name withheld", "withheld", "not given"})
+INITIAL = re.compile(r"\w\.?|(\w\.){2,3}")
 
-    Neither column has an index (a table scan either way), so one query looks for both:
-    on PostgreSQL one query in all, elsewhere one per chunk of each."""
-    if not emails and not names:
-        return
+
+def _names_a_person(key: str) -> bool:
+    """Whether a person's name (``name_key``) may identify them: more than one word, not
+    initials alone (“j. s.”, “j.s.”) and not a word such as “anonymous”."""
+    words = key.split()
+    if len(words) < 2 or key in ANONYMOUS_NAMES:
+        return False
+    return not all(INITIAL.fullmatch(word) for word in words)
+
+
+def row_identities(parsed: dict[str, Any]) -> tuple[list[tuple], list[tuple]]:
+    """``(looked up, held)``: what a valid row is matched on, strongest first, and what
+    later rows may match it on.
+
+    An organisation: its email, its name (``name_key``) whatever the country, its
+    website's domain. A person: their email when there is one; without one, their full
+    name and country (a row whose kind is not given may name an organisation, so its
+    name is looked up among organisations too). Never a first name, initials or an
+    anonymous name alone, which may be anyone."""
+    email, key = parsed["email"], parsed["name_key"]
+    emails = [("email", email)] if email else []
+    if parsed["kind"] == SignatoryKind.ORGANISATION:
+        domains = [("domain", parsed["website_domain"])] if parsed["website_domain"] else []
+        held = [*emails, ("organisation", key), *domains]
+        return held, held
+    if not _names_a_person(key):
+        return emails, emails
+    person = ("person", key, parsed["country"])
+    organisation = ("organisation", name_key(parsed["name"], organisation=True))
+    return emails or [person, organisation], [*emails, person]
+
+
+def _recorded_identities(match: Any) -> list[tuple[str, ...]]:
+    """The identities of a recorded signatory (a row of ``_candidates``)."""
+    identities: list[tuple[str, ...]] = [("email", match.email.lower())] if match.email else []
+    if match.kind == SignatoryKind.ORGANISATION:
+        identities.append(("organisation", match.name_key))
+        if match.website_domain:
+            identities.append(("domain", match.website_domain))
+    else:
+        identities.append(("person", match.name_key, match.country))
+    return identities
+
+
+def _candidates(letter: Letter, wanted: dict[str, set[str]]) -> Iterator[Any]:
+    """The signatories with one of the ``wanted`` values of each lookup column (email in
+    lower case, ``name_key``, ``website_domain``: each indexed), as named rows with
+    whether each signed ``letter``: on PostgreSQL in one query, elsewhere one per chunk
+    of each column's values."""
     signatories = (
         Signatory.objects.order_by()
         .annotate(signed=Exists(Signature.objects.filter(letter=letter, signatory=OuterRef("pk"))))
-        .values_list("pk", "name", "email", "country", "kind", "signed", named=True)
+        .values_list(
+            "pk",
+            "name",
+            "email",
+            "country",
+            "kind",
+            "name_key",
+            "website_domain",
+            "signed",
+            named=True,
+        )
     )
+    wanted = {column: values for column, values in wanted.items() if values}
+    if not wanted:
+        return
     if connection.vendor == "postgresql":
-        yield from signatories.filter(
-            EqualsAny(Lower("email"), tuple(emails)) | EqualsAny(Lower("name"), tuple(names))
+        conditions = [EqualsAny(LOOKUP_COLUMNS[c], tuple(v)) for c, v in wanted.items()]
+        yield from signatories.filter(reduce(operator.or_, conditions))
+        return
+    aliased = signatories.alias(**{f"_{column}": LOOKUP_COLUMNS[column] for column in wanted})
+    size = lookup_chunk()
+    for column, values in wanted.items():
+        for chunk in chunks(sorted(values), size):
+            yield from aliased.filter(**{f"_{column}__in": chunk})
+
+
+def _recorded(letter: Letter, identities: Iterable[list[tuple[str, ...]]]) -> dict[tuple, Any]:
+    """Each wanted identity → the recorded signatory that has it: the one that already
+    signed this letter, if any, else the oldest."""
+    wanted: dict[str, set[str]] = {column: set() for column in LOOKUP_COLUMNS}
+    for row in identities:
+        for identity in row:
+            wanted[identity[0]].add(identity[1])
+    found: dict[tuple, Any] = {}
+    for match in _candidates(letter, wanted):
+        for identity in _recorded_identities(match):
+            if identity[1] in wanted[identity[0]]:
+                best = found.get(identity)
+                if best is None or (not match.signed, match.pk) < (not best.signed, best.pk):
+                    found[identity] = match
+    return found
+
+
+def resolve(letter: Letter, report: ImportReport) -> None:
+    """Set each valid row's outcome: new, match (an existing signatory signs), already
+    signed, or duplicate (of an earlier row, or of the signatory an earlier row matched).
+    Identities (``row_identities``) come from bulk queries on indexed columns; an
+    organisation matched in another country is a warning, for staff to check."""
+    valid = [row for row in report.rows if not row.errors]
+    identities = {row.line: row_identities(row.parsed) for row in valid}
+    recorded = _recorded(letter, (looked_up for looked_up, _ in identities.values()))
+    seen: dict[tuple, int] = {}
+    for row in valid:
+        looked_up, held = identities[row.line]
+        _resolve_row(row, looked_up, held, recorded, seen, report)
+
+
+def _resolve_row(
+    row: ImportRow,
+    identities: list[tuple],
+    held: list[tuple],
+    recorded: dict[tuple, Any],
+    seen: dict[tuple, int],
+    report: ImportReport,
+) -> None:
+    matched_on = next((i for i in identities if i in recorded), None)
+    existing = recorded[matched_on] if matched_on else None
+    earlier = next((seen[i] for i in identities if i in seen), None)
+    if existing is not None:
+        _warn_if_unalike(row, existing, matched_on, report)
+        if earlier is None:
+            earlier = seen.get(("signatory", existing.pk))
+    if earlier is not None:
+        row.outcome, row.duplicate_of = Outcome.DUPLICATE, earlier
+    elif existing is None:
+        row.outcome = Outcome.NEW
+    elif existing.kind == SignatoryKind.ORGANISATION and row.parsed["display"] != Display.FULL:
+        row.errors.append(
+            RowError(
+                row.line,
+                "display",
+                f"matches the organisation “{existing.name}”, and organisations sign by "
+                "their full name: use full.",
+            )
+        )
+        row.outcome = Outcome.ERROR
+        return
+    else:
+        row.signatory_id = existing.pk
+        row.signatory_kind_name = (existing.kind, existing.name)
+        row.outcome = Outcome.ALREADY_SIGNED if existing.signed else Outcome.MATCH
+    for identity in held:
+        seen.setdefault(identity, row.line)
+    if existing is not None:
+        seen.setdefault(("signatory", existing.pk), row.line)
+
+
+def _warn_if_unalike(
+    row: ImportRow, existing: Any, matched_on: tuple, report: ImportReport
+) -> None:
+    """A warning, for staff to check before confirming, where a row is taken as an
+    organisation recorded in another country or under another name (same website)."""
+    country, name = row.parsed["country"], row.parsed["name"]
+    if matched_on[0] == "domain" and row.parsed["name_key"] != existing.name_key:
+        report.warnings.append(
+            f"Line {row.line}: “{name}” is taken as “{existing.name}”, whose website is on "
+            f"the same domain ({matched_on[1]}). If they are not the same organisation, "
+            "give this row another website or none."
         )
         return
-    signatories = signatories.alias(email_key=Lower("email"), name_key=Lower("name"))
-    size = lookup_chunk()
-    for email_chunk, name_chunk in zip_longest(
-        chunks(sorted(emails), size), chunks(sorted(names), size), fillvalue=[]
-    ):
-        yield from signatories.filter(Q(email_key__in=email_chunk) | Q(name_key__in=name_chunk))
-
-
-def resolve(letter: Letter, rows: list[ImportRow]) -> None:
-    """Set each valid row's outcome: new, match, already signed or duplicate.
-
-    A row is the same signatory as an existing one with its email (any case), or with its
-    name (any case) and country. Candidates come in bulk queries (``_candidates``); the
-    final comparison is Python's ``casefold``, which is exact where SQL's ``lower`` is not.
-    """
-    valid = [row for row in rows if not row.errors]
-    emails = {row.parsed["email"] for row in valid if row.parsed["email"]}
-    name_variants = set()
-    wanted_names = set()
-    for row in valid:
-        name = row.parsed["name"]
-        name_variants.add(name.lower())
-        if not name.isascii():  # ASCII names lower the same either way
-            name_variants.add(name.translate(ASCII_LOWER))
-        wanted_names.add((name.casefold(), row.parsed["country"]))
-
-    by_email: dict[str, dict[int, Any]] = {}
-    by_name: dict[tuple[str, str], dict[int, Any]] = {}
-    for match in _candidates(letter, emails, name_variants):
-        if match.email.lower() in emails:
-            by_email.setdefault(match.email.lower(), {})[match.pk] = match
-        if (name_key := (match.name.casefold(), match.country)) in wanted_names:
-            by_name.setdefault(name_key, {})[match.pk] = match
-
-    def best(candidates: dict[int, Any]):
-        # The one that already signed this letter, if any; else the oldest.
-        return min(candidates.values(), key=lambda match: (not match.signed, match.pk))
-
-    seen_emails: dict[str, int] = {}
-    seen_names: dict[tuple[str, str], int] = {}
-    seen_signatories: dict[int, int] = {}
-    for row in valid:
-        email, display = row.parsed["email"], row.parsed["display"]
-        name_key = (row.parsed["name"].casefold(), row.parsed["country"])
-        earlier = (seen_emails.get(email) if email else None) or seen_names.get(name_key)
-        existing = None
-        if email and email in by_email:
-            existing = best(by_email[email])
-        elif name_key in by_name:
-            existing = best(by_name[name_key])
-        if existing and earlier is None:
-            earlier = seen_signatories.get(existing.pk)
-
-        if earlier is not None:
-            row.outcome, row.duplicate_of = Outcome.DUPLICATE, earlier
-        elif existing is None:
-            row.outcome = Outcome.NEW
-        elif existing.kind == SignatoryKind.ORGANISATION and display != Display.FULL:
-            row.errors.append(
-                RowError(
-                    row.line,
-                    "display",
-                    f"matches the organisation “{existing.name}”, and organisations sign by "
-                    "their full name: use full.",
-                )
-            )
-            row.outcome = Outcome.ERROR
-            continue
-        else:
-            row.signatory_id = existing.pk
-            row.signatory_kind_name = (existing.kind, existing.name)
-            row.outcome = Outcome.ALREADY_SIGNED if existing.signed else Outcome.MATCH
-
-        if email:
-            seen_emails.setdefault(email, row.line)
-        seen_names.setdefault(name_key, row.line)
-        if existing:
-            seen_signatories.setdefault(existing.pk, row.line)
+    # A country missing on either side is no conflict.
+    elsewhere = country and existing.country not in ("", country)
+    if elsewhere and existing.kind == SignatoryKind.ORGANISATION:
+        report.warnings.append(
+            f"Line {row.line}: “{name}” ({country}) is taken as the organisation "
+            f"“{existing.name}” recorded in {existing.country}. Check they are the same; "
+            "if not, rename one of them."
+        )

@@ -54,6 +54,9 @@ class ImportReport:
     file_errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    # Each value of a column chosen from a list (kind, category, display, country) that is
+    # not known, with how many rows use it: for staff to map to known values.
+    unknown_values: dict[str, dict[str, int]] = field(default_factory=dict)
     written: bool = False
 
     @property

@@ -82,6 +82,8 @@ SIGNATORY_FIELDS = (
     "affiliation",
     "website",
     "email",
+    "name_key",
+    "website_domain",
 )
 SIGNATURE_FIELDS = (
     "letter_id",

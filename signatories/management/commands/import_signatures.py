@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from letters.models import Letter
 from signatories.importers import import_signatures, record_import
+from signatories.importers.cleaning import parse_mapping
 from signatories.models import DateOrder
 
 
@@ -41,8 +42,22 @@ class Command(BaseCommand):
             help="Read dates such as 05/06/2023 as 6 May.",
         )
         parser.set_defaults(date_order=DateOrder.AUTO)
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="COLUMN:VALUE=KNOWN",
+            dest="mapping",
+            help="Read a value the file uses but the site does not know as a known one, e.g. "
+            "--map 'category:survivor collective=network' (kind, category, display or "
+            "country; the known value as a code or a label, any case). Repeat for each.",
+        )
 
-    def handle(self, *args, letter, file, dry_run, publish, date_order, **options):
+    def handle(self, *args, letter, file, dry_run, publish, date_order, mapping, **options):
+        try:
+            known = parse_mapping(mapping)
+        except ValueError as error:
+            raise CommandError(f"--map {error}") from None
         try:
             letter_obj = Letter.objects.get(slug=letter)
         except Letter.DoesNotExist:
@@ -60,6 +75,7 @@ class Command(BaseCommand):
             dry_run=dry_run,
             publish=publish,
             date_order=date_order,
+            mapping=known,
         )
         if not dry_run:
             record_import(letter=letter_obj, report=report, file_size=len(data))
@@ -69,6 +85,7 @@ class Command(BaseCommand):
             self.stderr.write(f"{path.name}: {message}")
         for error in report.errors:
             self.stderr.write(str(error))
+        self._list_unknown_values(report)
 
         if report.rows:
             self.stdout.write(
@@ -93,3 +110,12 @@ class Command(BaseCommand):
                     f"{report.created + report.matched} new signatures, {status}."
                 )
             )
+
+    def _list_unknown_values(self, report) -> None:
+        """Each value the site does not know, once, with its rows and the --map to use."""
+        for column, counts in report.unknown_values.items():
+            for value, rows in counts.items():
+                self.stderr.write(
+                    f"Unknown {column} “{value}” in {rows} row{'' if rows == 1 else 's'}: "
+                    f"map it with --map '{column}:{value}=…'."
+                )
