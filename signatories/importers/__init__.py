@@ -35,7 +35,7 @@ from signatories.importers.cleaning import (
     day_first,
     parse_row,
     read_header,
-    without_totals,
+    signatory_records,
 )
 from signatories.importers.matching import resolve
 from signatories.importers.reading import MAX_FILE_BYTES, MAX_ROWS, read_records
@@ -137,19 +137,7 @@ def _import(
 ) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run, publish=publish)
     try:
-        report.source_format, records = read_records(data)
-        header = records[0][1]
-        columns = read_header(header, report)
-        signatories = without_totals(records[1:], columns, report)
-        rules = Rules(
-            day_first=day_first(signatories, columns, date_order, report), mapping=mapping or {}
-        )
-        report.rows = [
-            parse_row(line, cells, columns, len(header), rules) for line, cells in signatories
-        ]
-        report.unknown_values = rules.unknown
-        if not report.rows:
-            raise FileRejected("The file has a header row but no signatories below it.")
+        columns = _read_rows(data, report, date_order=date_order, mapping=mapping or {})
     except FileRejected as rejected:
         report.file_errors.append(str(rejected))
         report.rows = []
@@ -175,6 +163,29 @@ def _import(
         else:
             report.written = True
     return report
+
+
+def _read_rows(
+    data: bytes, report: ImportReport, *, date_order: str, mapping: dict[str, dict[str, str]]
+) -> dict[int, str]:
+    """Read and clean every row into ``report``; the columns the header names."""
+    sheet = read_records(data)
+    report.source_format, report.text_lines = sheet.source_format, sheet.text_lines
+    header = sheet.records[0][1]
+    columns = read_header(header, report)
+    signatories = signatory_records(sheet.records[1:], columns, report)
+    rules = Rules(
+        day_first=day_first(signatories, columns, date_order, report),
+        mapping=mapping,
+        text_lines=sheet.text_lines,
+    )
+    report.rows = [
+        parse_row(line, cells, columns, len(header), rules) for line, cells in signatories
+    ]
+    report.unknown_values = rules.unknown
+    if not report.rows:
+        raise FileRejected("The file has a header row but no signatories below it.")
+    return columns
 
 
 # Recording imports (one entry per import, for the audit trail)

@@ -14,7 +14,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
 from signatories.importers.countries import country_code
-from signatories.importers.report import FileRejected, ImportReport, ImportRow, Outcome, RowError
+from signatories.importers.report import (
+    FileRejected,
+    ImportReport,
+    ImportRow,
+    Outcome,
+    RowError,
+    line_label,
+)
 from signatories.models import (
     INDIVIDUAL_CATEGORIES,
     ORGANISATION_CATEGORIES,
@@ -119,29 +126,51 @@ TOTALS_NAME = re.compile(r"(grand\s+)?(sub)?totals?\b", re.IGNORECASE)
 # name that merely starts with "=" (our export guards those) is a name.
 FORMULA = re.compile(r"=\s*[A-Z][A-Z0-9.]*\(", re.IGNORECASE)
 WHOLE_NUMBER = re.compile(r"\d{1,3}([.,\s]?\d{3})*")  # 104, 1,234, 1 234; not a date
+# What a note under a list starts with, or a sentence: a footer, not a name.
+FOOTER = re.compile(
+    r"(\*|†|notes?\b|sources?\b|compiled\b|prepared\b|(last\s+)?updated\b|as\s+(of|at)\b"
+    r"|correct\s+as\b|generated\b|exported\b|please\b|contact\b|see\b|list\s+of\b)"
+    r"|.*:\s|(\S+\s+){7,}\S*\.$",
+    re.IGNORECASE,
+)
 
 
-def without_totals(
+def signatory_records(
     records: list[tuple[int, list[str]]], columns: dict[int, str], report: ImportReport
 ) -> list[tuple[int, list[str]]]:
-    """The records less a spreadsheet's totals or formula rows, each skipped with a
-    warning naming its line: a name that is a spreadsheet formula (``=COUNTA(A2:A104)``),
-    or a name such as "Total signatories" with a whole number in another cell. Such a row
-    is never a signatory."""
+    """The records less those that are not signatories, each skipped with a warning
+    naming its line (``_not_a_signatory``)."""
     index = index_of("name", columns)
     kept = []
+    previous_line, in_footer = records[0][0] - 1 if records else 0, False
     for line, cells in records:
-        name = cells[index] if index is not None and index < len(cells) else ""
-        others = [cell for i, cell in enumerate(cells) if i != index and cell]
-        if FORMULA.match(name):
-            report.warnings.append(f"Line {line} is a formula (“{name[:40]}”), not imported.")
-        elif TOTALS_NAME.match(name) and any(WHOLE_NUMBER.fullmatch(cell) for cell in others):
-            report.warnings.append(
-                f"Line {line} looks like a totals row (“{name[:40]}”), not imported."
-            )
+        after_blank = line > previous_line + 1 or in_footer
+        previous_line = line
+        reason = _not_a_signatory(cells, index, after_blank=after_blank)
+        in_footer = reason is not None and reason.startswith("is a note")
+        if reason:
+            report.warnings.append(f"{line_label(line, report.text_lines)} {reason}")
         else:
             kept.append((line, cells))
     return kept
+
+
+def _not_a_signatory(cells: list[str], index: int | None, *, after_blank: bool) -> str | None:
+    """Why a row is not a signatory, or None: a name that is a spreadsheet formula
+    (``=COUNTA(A2:A104)``); a name such as "Total signatories" with a whole number in
+    another cell; or, below a blank row, a lone note such as "Source: …", "* pending" or
+    a sentence, with nothing in any other cell."""
+    name = cells[index] if index is not None and index < len(cells) else ""
+    others = [cell for i, cell in enumerate(cells) if i != index and cell]
+    if FORMULA.match(name):
+        return f"is a formula (“{name[:40]}”), not imported."
+    if TOTALS_NAME.match(name) and any(WHOLE_NUMBER.fullmatch(cell) for cell in others):
+        return f"looks like a totals row (“{name[:40]}”), not imported."
+    text = name or (others[0] if len(others) == 1 else "")
+    lone = bool(text) and len(others) <= (0 if name else 1)
+    if after_blank and lone and FOOTER.match(text):
+        return f"is a note below the list (“{text[:40]}”), not imported."
+    return None
 
 
 # The order of day and month
@@ -239,6 +268,7 @@ class Rules:
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
     unknown: dict[str, dict[str, int]] = field(default_factory=dict)
     spellings: dict[tuple[str, str], str] = field(default_factory=dict)
+    text_lines: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -252,7 +282,9 @@ class Cleaning:
     errors: list[RowError]
 
     def error(self, column: str, reason: str) -> None:
-        self.errors.append(RowError(self.line, column, reason))
+        self.errors.append(
+            RowError(self.line, column, reason, self.rules.text_lines.get(self.line))
+        )
 
     def mapped(self, column: str, raw: str) -> str:
         """The known value staff mapped ``raw`` to, else ``raw``."""

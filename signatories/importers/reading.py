@@ -9,6 +9,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from defusedxml import ElementTree as DefusedElementTree
@@ -33,10 +34,20 @@ BINARY_MESSAGE = (
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def read_records(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
-    """The non-blank rows of a CSV file or a workbook's first sheet as ``(line, cells)``,
-    line numbers counted as a spreadsheet shows them (blank rows included), and a
-    description of the format. The first record is the header."""
+@dataclass
+class Sheet:
+    """A file read: its format described for people, its non-blank rows as ``(line,
+    cells)`` (the first is the header), and for a CSV whose quoted cells span lines, the
+    line a text editor shows for each row where it differs from the row's number."""
+
+    source_format: str
+    records: list[tuple[int, list[str]]]
+    text_lines: dict[int, int] = field(default_factory=dict)
+
+
+def read_records(data: bytes) -> Sheet:
+    """The non-blank rows of a CSV file or a workbook's first sheet, numbered as a
+    spreadsheet numbers them (blank rows included)."""
     if not data or not data.strip():
         raise FileRejected("The file is empty.")
     if len(data) > MAX_FILE_BYTES:
@@ -44,29 +55,32 @@ def read_records(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
             f"The file is too large ({len(data) / 1_048_576:.1f} MB); the limit is "
             f"{MAX_FILE_BYTES // 1_048_576} MB. Split it into smaller files."
         )
-    if data.startswith(ZIP_MAGIC) and _is_opendocument(data):
-        sheet, rows = _calamine_rows(data)
-        source_format = f"ODS (first sheet, “{sheet}”)"
-        controls = True
-    elif data.startswith(ZIP_MAGIC):
-        sheet, rows = _xlsx_rows(data)
-        source_format = f"XLSX (first sheet, “{sheet}”)"
-        controls = True
-    elif data.startswith(OLE2_MAGIC):
-        sheet, rows = _calamine_rows(data)
-        source_format = f"XLS (first sheet, “{sheet}”)"
-        controls = True
-    else:
-        text, encoding = _decode(data)
-        delimiter = _sniff_delimiter(text)
-        rows = _csv_rows(text, delimiter)
-        names = {",": "comma", ";": "semicolon", "\t": "tab"}
-        source_format = f"CSV ({encoding}, {names[delimiter]}-separated)"
-        # Most files have none at all; then no cell needs searching for them.
-        controls = CONTROL_CHARACTERS.search(text) is not None
+    sheet = Sheet("", [])
+    sheet.source_format, rows, controls = _open(data, sheet.text_lines)
+    sheet.records = _non_blank(rows, controls)
+    return sheet
 
-    # What a sheet costs to read is its cells, empty ones included (a row is at least
-    # one): counted as they come, so a sheet that goes on and on stops at the limit.
+
+def _open(data: bytes, text_lines: dict[int, int]) -> tuple[str, Iterator, bool]:
+    """The format, the rows as read, and whether cells may hold control characters."""
+    if data.startswith((ZIP_MAGIC, OLE2_MAGIC)):
+        kind = "XLS" if data.startswith(OLE2_MAGIC) else "ODS" if _is_opendocument(data) else "XLSX"
+        name, rows = _workbook_rows(data, kind)
+        return f"{kind} (first sheet, “{name}”)", rows, True
+    text, encoding = _decode(data)
+    delimiter = _sniff_delimiter(text)
+    names = {",": "comma", ";": "semicolon", "\t": "tab"}
+    source_format = f"CSV ({encoding}, {names[delimiter]}-separated)"
+    # Most files have no control characters at all; then no cell needs searching.
+    controls = CONTROL_CHARACTERS.search(text) is not None
+    return source_format, _csv_rows(text, delimiter, text_lines), controls
+
+
+def _non_blank(rows: Iterator[tuple[int, list[str]]], controls: bool) -> list:
+    """The rows with a value, cleaned, within the limits on cells, columns and rows.
+
+    What a sheet costs to read is its cells, empty ones included (a row is at least one):
+    counted as they come, so a sheet that goes on and on stops at the limit."""
     max_cells, max_columns = settings.IMPORT_MAX_CELLS, settings.IMPORT_MAX_COLUMNS
     cells_read = 0
     records = []
@@ -84,7 +98,7 @@ def read_records(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
                 "columns are read. Delete what is beyond the signatories' columns, or save "
                 "them alone as CSV."
             )
-        if not any(cleaned):
+        if not width:
             continue
         if len(records) > MAX_ROWS:
             raise FileRejected(
@@ -93,7 +107,7 @@ def read_records(data: bytes) -> tuple[str, list[tuple[int, list[str]]]]:
         records.append((line, cleaned))
     if not records:
         raise FileRejected("The file is empty.")
-    return source_format, records
+    return records
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -139,16 +153,22 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    # One record is one spreadsheet row, even when a quoted cell spans several lines.
+def _csv_rows(
+    text: str, delimiter: str, text_lines: dict[int, int]
+) -> Iterator[tuple[int, list[str]]]:
+    """One record is one spreadsheet row, even when a quoted cell spans several lines;
+    ``text_lines`` gets the line a text editor shows for each row where they differ."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    line = 0
+    line, starts_at = 0, 1
     try:
         for line, cells in enumerate(reader, start=1):
+            if starts_at != line:
+                text_lines[line] = starts_at
             yield line, cells
+            starts_at = reader.line_num + 1
     except csv.Error as error:
         raise FileRejected(
-            f"Line {line + 1} cannot be read as CSV ({error}). Check its quotes."
+            f"Line {starts_at} cannot be read as CSV ({error}). Check its quotes."
         ) from None
 
 
@@ -160,62 +180,23 @@ def _too_many_cells(max_cells: int) -> str:
     )
 
 
-NOT_A_WORKBOOK = (
-    "The file looks like a ZIP archive but is not an Excel workbook (.xlsx) that can "
-    "be read. Save it again as .xlsx or CSV."
-)
-
-
 def _check_unpacked_size(data: bytes) -> None:
     """Refuse a workbook whose parts unpack to more than ``IMPORT_XLSX_MAX_UNPACKED_BYTES``
-    before openpyxl reads any of them (it reads the whole shared-strings part at once).
-    The sizes are those the ZIP directory declares, and they hold: ``zipfile``, which
-    openpyxl reads through, stops each part at its declared size (and fails its CRC check
-    if the data went on)."""
+    before any of them is read. The sizes are those the ZIP directory declares, and they
+    hold: a reader stops each part at its declared size (and fails its CRC check if the
+    data went on)."""
     limit = settings.IMPORT_XLSX_MAX_UNPACKED_BYTES
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise FileRejected(NOT_A_WORKBOOK) from e
+        raise FileRejected(NOT_A_SPREADSHEET) from e
     if unpacked > limit:
         raise FileRejected(
             f"The workbook unpacks to {unpacked / 1_048_576:.1f} MB, over the limit of "
             f"{limit / 1_048_576:.0f} MB: it holds far more than a list of signatories. "
             "Copy the signatories alone into a new workbook or a CSV file."
         )
-
-
-def _xlsx_rows(data: bytes) -> tuple[str, Iterator[tuple[int, list[str]]]]:
-    from openpyxl import load_workbook  # only XLSX uploads pay for importing openpyxl
-
-    _check_unpacked_size(data)
-    # openpyxl raises many kinds of exception on a damaged or foreign file; for a person
-    # uploading it they all mean the same thing.
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        declared_cells = (sheet.max_row or 0) * (sheet.max_column or 0)
-    except Exception as e:
-        raise FileRejected(NOT_A_WORKBOOK) from e
-    if declared_cells > settings.IMPORT_MAX_CELLS:
-        workbook.close()
-        raise FileRejected(_too_many_cells(settings.IMPORT_MAX_CELLS))
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        try:
-            # Some programs write a wrong sheet size; read whatever is there.
-            sheet.reset_dimensions()
-            for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield line, [_xlsx_text(value) for value in values]
-        except Exception as e:
-            raise FileRejected(
-                "The Excel workbook is damaged and cannot be read. Save it again as .xlsx or CSV."
-            ) from e
-        finally:
-            workbook.close()
-
-    return sheet.title, rows()
 
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -234,37 +215,51 @@ def _is_opendocument(data: bytes) -> bool:
         return False
 
 
-def _calamine_rows(data: bytes) -> tuple[str, Iterator[tuple[int, list[str]]]]:
-    """The first sheet of an OpenDocument (.ods, LibreOffice's own format) or legacy Excel
-    (.xls) workbook, read by python-calamine. A merged cell's value fills its whole range
-    (a country merged over the rows of several signatories belongs to each of them)."""
-    from python_calamine import CalamineWorkbook  # only these uploads pay for it
+def _workbook_rows(data: bytes, kind: str) -> tuple[str, Iterator[tuple[int, list[str]]]]:
+    """The first sheet of an Excel (.xlsx), OpenDocument (.ods, LibreOffice's own format)
+    or legacy Excel (.xls) workbook, read by python-calamine, row by row. A merged cell's
+    value fills its whole range (a country merged over the rows of several signatories
+    belongs to each of them)."""
+    from python_calamine import CalamineWorkbook  # only workbook uploads pay for it
 
-    if data.startswith(ZIP_MAGIC):
+    if kind != "XLS":
         _check_unpacked_size(data)
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_index(0)
-        if sheet.height * sheet.width > settings.IMPORT_MAX_CELLS:
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+        # The cells the sheet's used range spans, its empty ones included.
+        if sheet.height * (sheet.start[1] + sheet.width) > settings.IMPORT_MAX_CELLS:
             raise FileRejected(_too_many_cells(settings.IMPORT_MAX_CELLS))
-        values = sheet.to_python(skip_empty_area=False)
-        # calamine sees .xls merges, not OpenDocument's: those are read from the file.
-        merged = sheet.merged_cell_ranges or (
-            _ods_merged_ranges(data) if data.startswith(ZIP_MAGIC) else []
-        )
+        # calamine sees the merges of .xlsx and .xls; OpenDocument's are read from the file.
+        merged = _ods_merged_ranges(data) if kind == "ODS" else sheet.merged_cell_ranges
+        rows = sheet.iter_rows()
     except FileRejected:
         raise
     except Exception as e:  # calamine's errors, a password, a foreign file: all the same here
         raise FileRejected(NOT_A_SPREADSHEET) from e
+    return sheet.name, _sheet_rows(rows, sheet.start[1], merged or [])
+
+
+def _sheet_rows(
+    rows: Iterator[list], offset: int, merged: list[tuple[tuple[int, int], tuple[int, int]]]
+) -> Iterator[tuple[int, list[str]]]:
+    """calamine's rows as text, numbered from 1, each from column A (calamine starts them
+    at the sheet's first used column), with merged ranges filled from their top left cell."""
+    starting: dict[int, list[tuple[int, int, int]]] = {}
     for (top, left), (bottom, right) in merged:
-        if top < len(values) and left < len(values[top]):
-            value = values[top][left]
-            for row in range(top, min(bottom, len(values) - 1) + 1):
-                cells = values[row]
-                for column in range(left, min(right, len(cells) - 1) + 1):
-                    cells[column] = value
-    rows = ((line, [_xlsx_text(value) for value in cells]) for line, cells in enumerate(values, 1))
-    return sheet.name, rows
+        starting.setdefault(top, []).append((left, right, bottom))
+    open_ranges: list[tuple[int, int, int, object]] = []
+    try:
+        for index, values in enumerate(rows):
+            cells = [""] * offset + values if offset else values
+            for left, right, bottom in starting.get(index, ()):
+                if left < len(cells):
+                    open_ranges.append((left, right, bottom, cells[left]))
+            open_ranges = [merge for merge in open_ranges if merge[2] >= index]
+            for left, right, _bottom, value in open_ranges:
+                cells[left : right + 1] = [value] * len(cells[left : right + 1])
+            yield index + 1, [_cell_text(value) for value in cells]
+    except Exception as e:
+        raise FileRejected(NOT_A_SPREADSHEET) from e
 
 
 ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -303,7 +298,7 @@ def _ods_merged_ranges(data: bytes) -> list[tuple[tuple[int, int], tuple[int, in
     return ranges
 
 
-def _xlsx_text(value) -> str:
+def _cell_text(value) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, datetime):

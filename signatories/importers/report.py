@@ -14,14 +14,25 @@ class Outcome(models.TextChoices):
     ERROR = "error", "Error"
 
 
+def line_label(line: int, text_lines: dict[int, int]) -> str:
+    """“Line 7”, as a spreadsheet numbers the row; for a CSV row below a quoted cell that
+    spans lines, also the line a text editor shows: “Line 7 (line 9 in a text editor)”."""
+    if (text_line := text_lines.get(line)) is None:
+        return f"Line {line}"
+    return f"Line {line} (line {text_line} in a text editor)"
+
+
 @dataclass(frozen=True)
 class RowError:
     line: int
     column: str
     reason: str
+    # The line a text editor shows, where it differs from ``line`` (``line_label``).
+    text_line: int | None = None
 
     def __str__(self) -> str:
-        return f"Line {self.line}, column “{self.column}”: {self.reason}"
+        where = line_label(self.line, {self.line: self.text_line} if self.text_line else {})
+        return f"{where}, column “{self.column}”: {self.reason}"
 
 
 @dataclass(slots=True)
@@ -54,6 +65,7 @@ class ImportReport:
     file_errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    text_lines: dict[int, int] = field(default_factory=dict)
     # Each value of a column chosen from a list (kind, category, display, country) that is
     # not known, with how many rows use it: for staff to map to known values.
     unknown_values: dict[str, dict[str, int]] = field(default_factory=dict)

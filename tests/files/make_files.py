@@ -68,8 +68,9 @@ def workbook() -> None:
 
 
 def libreoffice_workbooks() -> None:
-    """As LibreOffice Calc saves its own .ods and Excel 97's .xls: a workbook with a
-    country merged over two signatories' rows, real date cells and a totals row, written
+    """As LibreOffice Calc saves its own .ods, Excel 97's .xls and Excel's .xlsx: a
+    workbook with a country merged over two signatories' rows, real date cells, a totals
+    row and a note below the list, written
     by openpyxl, then opened and saved by LibreOffice itself (``soffice --headless
     --convert-to``)."""
     book = Workbook()
@@ -83,17 +84,24 @@ def libreoffice_workbooks() -> None:
     sheet.append([])
     # LibreOffice computes the formula on opening and saves its value (3) beside it.
     sheet.append(["Total signatories", "=COUNTA(A2:A5)"])
+    sheet.append([])
+    sheet.append(["Source: partners' lists compiled in September 2023"])
     sheet.merge_cells("D2:D3")
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "libreoffice.xlsx"
         book.save(source)
-        for target, name in (("ods", "libreoffice.ods"), ("xls:MS Excel 97", "libreoffice.xls")):
+        out = Path(folder) / "out"
+        for target, name in (
+            ("ods", "libreoffice.ods"),
+            ("xls:MS Excel 97", "libreoffice.xls"),
+            ("xlsx:Calc MS Excel 2007 XML", "libreoffice.xlsx"),
+        ):
             subprocess.run(
-                ["soffice", "--headless", "--convert-to", target, "--outdir", folder, source],
+                ["soffice", "--headless", "--convert-to", target, "--outdir", out, source],
                 check=True,
                 capture_output=True,
             )
-            (HERE / name).write_bytes((Path(folder) / name).read_bytes())
+            (HERE / name).write_bytes((out / name).read_bytes())
 
 
 def png() -> None:
