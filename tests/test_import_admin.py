@@ -175,6 +175,8 @@ def test_template_download_has_every_documented_column(admin_client):
         "statement",
         "display",
         "signed_at",
+        "verification",
+        "verified_at",
     ]
 
 

@@ -36,6 +36,7 @@ from signatories.importers.cleaning import (
     parse_row,
     read_header,
     signatory_records,
+    without_hidden_names,
 )
 from signatories.importers.matching import resolve
 from signatories.importers.reading import MAX_FILE_BYTES, MAX_ROWS, read_records
@@ -77,6 +78,8 @@ def template_csv() -> bytes:
         "We support this letter.",
         "full",
         "2024-01-31",
+        "unverified",
+        "",
     ]
     return "".join(csv_lines(COLUMNS, [example])).encode("utf-8")
 
@@ -174,6 +177,7 @@ def _read_rows(
     header = sheet.records[0][1]
     columns = read_header(header, report)
     signatories = signatory_records(sheet.records[1:], columns, report)
+    signatories = without_hidden_names(signatories, columns, report)
     rules = Rules(
         day_first=day_first(signatories, columns, date_order, report),
         mapping=mapping,

@@ -6,12 +6,13 @@ cell into a value or an error a person can act on."""
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.utils import timezone
 
 from signatories.importers.countries import country_code
 from signatories.importers.report import (
@@ -30,6 +31,7 @@ from signatories.models import (
     Display,
     Signatory,
     SignatoryKind,
+    Verification,
     identity_values,
     normalise_name,
 )
@@ -46,10 +48,33 @@ COLUMNS = [
     "statement",
     "display",
     "signed_at",
+    "verification",
+    "verified_at",
 ]
-# Our own CSV export calls the date ``signed_on``; accepting it keeps export → import
-# lossless.
-COLUMN_ALIASES = {"signed_on": "signed_at", "e_mail": "email"}
+# Our own exports call the date ``signed_on`` and the country ``country_code`` (beside its
+# name, which is then not read); accepting them keeps export → import lossless.
+COLUMN_ALIASES = {"signed_on": "signed_at", "e_mail": "email", "country_code": "country"}
+# The public CSV's name as shown ("Full name", "Initials"…): a row whose name is hidden
+# in it cannot be imported from it (``hidden_in_public_file``).
+SHOWN_AS = "name_shown_as"
+# Columns of the site's own exports that say what an import decides afresh (status,
+# source, who and when) or what the rows are (ids, addresses): not read, no warning.
+EXPORT_ONLY_COLUMNS = {
+    "signature_id",
+    "letter",
+    "signatory_id",
+    "public_name",
+    "signatory_notes",
+    "signature_notes",
+    "featured",
+    "status",
+    "source",
+    "verified_by",
+    "rejection_reason",
+    "created_at",
+    "updated_at",
+    "profile_url",
+}
 
 TEXT_LIMITS = {
     name: Signatory._meta.get_field(name).max_length
@@ -83,19 +108,28 @@ validate_website = URLValidator(schemes=["http", "https"])
 # The header
 
 
-def _column_key(header: str) -> str:
-    key = re.sub(r"[\s\-]+", "_", header.replace("\ufeff", "").strip().casefold())
-    return COLUMN_ALIASES.get(key, key)
+def _header_key(header: str) -> str:
+    return re.sub(r"[\s\-]+", "_", header.replace("\ufeff", "").strip().casefold())
+
+
+def _not_read(key: str, header_keys: set[str]) -> bool:
+    """A column not read: no header, one of our exports' own (``EXPORT_ONLY_COLUMNS``),
+    or a country's name beside its code."""
+    country_named = key == "country" and "country_code" in header_keys
+    return not key or key in EXPORT_ONLY_COLUMNS or country_named
 
 
 def read_header(cells: list[str], report: ImportReport) -> dict[int, str]:
-    """``{cell index: column}`` for the known columns; unknown ones become a warning."""
+    """``{cell index: column}`` for the known columns; unknown ones become a warning. A
+    ``country_code`` column is read rather than a ``country`` name beside it."""
+    header_keys = [_header_key(cell) for cell in cells]
+    present = set(header_keys)
     columns: dict[int, str] = {}
-    for index, cell in enumerate(cells):
-        key = _column_key(cell)
-        if not key:
+    for index, (cell, key) in enumerate(zip(cells, header_keys, strict=True)):
+        if _not_read(key, present):
             continue
-        if key not in COLUMNS:
+        key = COLUMN_ALIASES.get(key, key)
+        if key not in COLUMNS and key != SHOWN_AS:
             report.unknown_columns.append(cell)
         elif key in columns.values():
             raise FileRejected(f"The column “{key}” appears more than once in the header.")
@@ -171,6 +205,34 @@ def _not_a_signatory(cells: list[str], index: int | None, *, after_blank: bool) 
     if after_blank and lone and FOOTER.match(text):
         return f"is a note below the list (“{text[:40]}”), not imported."
     return None
+
+
+def without_hidden_names(
+    records: list[tuple[int, list[str]]], columns: dict[int, str], report: ImportReport
+) -> list[tuple[int, list[str]]]:
+    """The records less those of the public CSV (``name_shown_as``) whose name is shown
+    as a first name, initials or "Anonymous": the file holds what the public sees, not
+    the name, and importing it would make "Bob" a signatory named in full. One warning
+    lists them."""
+    index = index_of(SHOWN_AS, columns)
+    if index is None:
+        return records
+    kept, hidden = [], []
+    for line, cells in records:
+        shown = DISPLAYS.get(choice_key(cells[index] if index < len(cells) else ""))
+        if shown in (Display.FIRST_NAME, Display.INITIALS, Display.ANONYMOUS):
+            hidden.append(line)
+        else:
+            kept.append((line, cells))
+    if hidden:
+        lines = ", ".join(str(line) for line in hidden[:10]) + ("…" if len(hidden) > 10 else "")
+        rows = f"{len(hidden)} rows (lines" if len(hidden) > 1 else "1 row (line"
+        report.warnings.append(
+            f"{rows} {lines}) show a name its signer chose to hide: a hidden name cannot be "
+            "imported from the public file; use the staff export (manage.py "
+            "export_signatures). Not imported."
+        )
+    return kept
 
 
 # The order of day and month
@@ -255,7 +317,13 @@ DISPLAYS = {
 
 # The columns whose values are chosen from a list; a value the list does not have may be
 # mapped to one it has (``Rules.mapping``).
-MAPPABLE = ("kind", "category", "display", "country")
+MAPPABLE = ("kind", "category", "display", "country", "verification")
+
+
+VERIFICATIONS = {
+    **{choice_key(state.value): state for state in Verification},
+    **{choice_key(state.label): state for state in Verification},
+}
 
 
 @dataclass
@@ -416,6 +484,36 @@ def clean_date(raw: str, row: Cleaning) -> date | None:
     return None
 
 
+def clean_shown_as(raw: str, row: Cleaning) -> str | None:
+    """The public CSV's name as shown: the display, where the file has no ``display``
+    column. Rows showing a hidden name were set aside (``without_hidden_names``)."""
+    if not raw:
+        return row.parsed["display"]
+    return clean_display(raw, row)
+
+
+def clean_verification(raw: str, row: Cleaning) -> str | None:
+    if not raw:
+        return Verification.UNVERIFIED
+    state = VERIFICATIONS.get(choice_key(row.mapped("verification", raw)))
+    if state is None:
+        known = ", ".join(Verification.values)
+        row.unknown("verification", raw, f"unknown verification “{raw}”: use {known}.")
+    return state
+
+
+def clean_verified_at(raw: str, row: Cleaning) -> datetime | None:
+    """When it was verified: an ISO date or date and time (our export's), else None."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        row.error("verified_at", f"invalid date and time “{raw[:40]}”: use YYYY-MM-DD HH:MM.")
+        return None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
 def _text(column: str) -> Callable[[str, Cleaning], str]:
     def clean(raw: str, row: Cleaning) -> str:
         return _within_limit(column, raw, row)
@@ -439,7 +537,10 @@ CLEANERS: dict[str, tuple[str, Callable[[str, Cleaning], Any]]] = {
     "website": ("website", clean_website),
     "email": ("email", clean_email),
     "display": ("display", clean_display),
+    SHOWN_AS: ("display", clean_shown_as),
     "signed_at": ("signed_on", clean_date),
+    "verification": ("verification", clean_verification),
+    "verified_at": ("verified_at", clean_verified_at),
 }
 
 

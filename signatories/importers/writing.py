@@ -1,14 +1,17 @@
 """Writing an import: new signatories with free slugs, then one signature per row, in
 bulk (``signatories.bulk.insert_rows``), and the letter's counts refreshed after."""
 
+from datetime import datetime
+
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.text import slugify
 
 from letters.models import Letter
 from signatories.bulk import EqualsAny, chunks, insert_rows, lookup_chunk
 from signatories.importers.report import ImportRow, Outcome
-from signatories.models import Signatory, Signature, list_sort_key
+from signatories.models import Signatory, Signature, Verification, list_sort_key
 from signatories.tallies import schedule_refresh
 
 # ``slug LIKE 'base-%'`` terms per query: SQLite parses a chain of ORs as a tree no
@@ -95,6 +98,8 @@ SIGNATURE_FIELDS = (
     "source",
     "list_rank",
     "sort_name",
+    "verification",
+    "verified_at",
 )
 
 
@@ -116,6 +121,7 @@ def write(letter: Letter, rows: list[ImportRow], *, publish: bool) -> None:
         row.signatory_kind_name = (row.parsed["kind"], row.parsed["name"])
 
     status = Signature.Status.PUBLISHED if publish else Signature.Status.PENDING
+    now = timezone.now()
     signatures = []
     for row in rows:
         if row.outcome not in (Outcome.NEW, Outcome.MATCH):
@@ -135,7 +141,17 @@ def write(letter: Letter, rows: list[ImportRow], *, publish: bool) -> None:
                 Signature.Source.IMPORT,
                 rank,
                 sort_name,
+                parsed["verification"],
+                _verified_at(parsed, now),
             )
         )
     insert_rows(Signature, SIGNATURE_FIELDS, signatures)
     schedule_refresh([letter.pk])
+
+
+def _verified_at(parsed: dict, now: datetime) -> datetime | None:
+    """When a signature the file marks verified was verified: as the file says (our staff
+    export's ``verified_at``), else now, as the import records it. None if unverified."""
+    if parsed["verification"] == Verification.UNVERIFIED:
+        return None
+    return parsed["verified_at"] or now
