@@ -798,8 +798,9 @@ def test_import_runs_the_same_number_of_queries_for_10_or_200_rows(db):
     small, large = queries_to_import(10), queries_to_import(200)
 
     assert small == large
-    # SQLite looks up each identity column (email, name key, website domain) separately.
-    assert large <= 13
+    # SQLite looks up each identity column (email, name key, website domain) separately,
+    # and possible duplicates by the start of their names.
+    assert large <= 14
 
 
 # The management command

@@ -40,7 +40,15 @@ from signatories.importers.cleaning import (
 )
 from signatories.importers.matching import resolve
 from signatories.importers.reading import MAX_FILE_BYTES, MAX_ROWS, read_records
-from signatories.importers.report import FileRejected, ImportReport, ImportRow, Outcome, RowError
+from signatories.importers.report import (
+    FileRejected,
+    ImportReport,
+    ImportRow,
+    NearMatch,
+    Outcome,
+    RowError,
+)
+from signatories.importers.similar import choose_same_as, near_matches
 from signatories.importers.writing import unique_slugs, write
 from signatories.models import DateOrder, SignatoryKind, SignatureImport
 
@@ -51,6 +59,7 @@ __all__ = [
     "FileRejected",
     "ImportReport",
     "ImportRow",
+    "NearMatch",
     "Outcome",
     "RowError",
     "confirm_import",
@@ -93,13 +102,16 @@ def import_signatures(
     publish: bool = False,
     date_order: str = DateOrder.AUTO,
     mapping: dict[str, dict[str, str]] | None = None,
+    same_as: dict[int, int] | None = None,
 ) -> ImportReport:
     """Import the signatories in ``data`` (CSV, XLSX, ODS or XLS bytes) as signatures on ``letter``.
 
     Signatures are created with source "import", published when ``publish`` else pending
     review. Nothing is written when ``dry_run`` or when any row or the file is invalid.
     ``date_order`` says how to read dates such as 05/06/2023 (``DateOrder``); ``mapping``
-    maps values of the file that are not known to known ones (``cleaning.parse_mapping``).
+    maps values of the file that are not known to known ones (``cleaning.parse_mapping``);
+    ``same_as`` (``{line: signatory id}``) takes new rows as one of their possible
+    duplicates, as staff chose in the preview (``similar``).
     """
     with _collector_paused():
         return _import(
@@ -110,6 +122,7 @@ def import_signatures(
             publish=publish,
             date_order=date_order,
             mapping=mapping,
+            same_as=same_as or {},
         )
 
 
@@ -137,6 +150,7 @@ def _import(
     publish: bool,
     date_order: str,
     mapping: dict[str, dict[str, str]] | None,
+    same_as: dict[int, int],
 ) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run, publish=publish)
     try:
@@ -155,6 +169,8 @@ def _import(
             )
 
     resolve(letter, report)
+    near_matches(letter, report)
+    choose_same_as(report, same_as)
     if report.ok and not dry_run:
         try:
             write(letter, report.rows, publish=publish)

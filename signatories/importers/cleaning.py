@@ -242,10 +242,7 @@ def day_first(
     records: list[tuple[int, list[str]]], columns: dict[int, str], order: str, report
 ) -> bool:
     """Whether dates such as 05/06/2023 are read day first: as chosen, or as the file's
-    own dates show (a first number over 12 is a day; a second over 12, a month is first).
-    A file that shows both, or neither while it has such dates and no order was chosen,
-    is refused: a date read the wrong way would be a silent error on every row. The rule
-    used is reported among the warnings."""
+    own dates show (``_order_shown``). The rule used is reported among the warnings."""
     index = index_of("signed_at", columns)
     dates = [
         (line, match)
@@ -256,13 +253,26 @@ def day_first(
     ]
     if not dates:
         return False
-    if order != DateOrder.AUTO:
-        chosen = order == DateOrder.DAY_FIRST
+    if order == DateOrder.AUTO:
+        chosen, line, written = _order_shown(dates)
         report.warnings.append(
-            f"Dates such as “{dates[0][1][0]}” were read {'day' if chosen else 'month'} "
-            "first, as chosen."
+            f"Dates were read {'day' if chosen else 'month'} first, as line {line} shows "
+            f"(“{written}”)."
         )
         return chosen
+    chosen = order == DateOrder.DAY_FIRST
+    report.warnings.append(
+        f"Dates such as “{dates[0][1][0]}” were read {'day' if chosen else 'month'} "
+        "first, as chosen."
+    )
+    return chosen
+
+
+def _order_shown(dates: list[tuple[int, re.Match]]) -> tuple[bool, int, str]:
+    """``(day first, line, date)``: the order the dates show (a first number over 12 is a
+    day; a second over 12, a month is first) and the first date that shows it. A file
+    that shows both, or neither, is refused: a date read the wrong way would be a silent
+    error on every row."""
     days = next(((line, m[0]) for line, m in dates if int(m[1]) > 12), None)
     months = next(((line, m[0]) for line, m in dates if int(m[2]) > 12), None)
     if days and months:
@@ -277,11 +287,7 @@ def day_first(
             "and no date in the file tells which. Choose the order: day first or month "
             "first (--day-first or --month-first with the command)."
         )
-    line, written = days or months
-    report.warnings.append(
-        f"Dates were read {'day' if days else 'month'} first, as line {line} shows (“{written}”)."
-    )
-    return days is not None
+    return days is not None, *(days or months)
 
 
 # One cleaner per column

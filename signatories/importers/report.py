@@ -49,6 +49,21 @@ class ImportRow:
     signatory_id: int | None = None
     # The matched signatory's kind and name as stored (its place in the signature list).
     signatory_kind_name: tuple[str, str] | None = None
+    # For a new signatory: recorded ones with a similar name, most similar first, for
+    # staff to choose "same as …" (``similar.near_matches``).
+    near_matches: list["NearMatch"] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class NearMatch:
+    """A recorded signatory whose name is like a new row's."""
+
+    signatory_id: int
+    name: str
+    country: str
+    kind: str
+    signed: bool  # already signed this letter
+    similarity: float  # 0 to 1
 
 
 @dataclass

@@ -105,7 +105,21 @@ SIGNATURE_FIELDS = (
 
 @transaction.atomic
 def write(letter: Letter, rows: list[ImportRow], *, publish: bool) -> None:
-    new_rows = [row for row in rows if row.outcome == Outcome.NEW]
+    """The new signatories, then a signature for each new or matched row, then the
+    letter's counts: all in the caller's transaction."""
+    _write_signatories([row for row in rows if row.outcome == Outcome.NEW])
+    status = Signature.Status.PUBLISHED if publish else Signature.Status.PENDING
+    signing = [row for row in rows if row.outcome in (Outcome.NEW, Outcome.MATCH)]
+    now = timezone.now()
+    insert_rows(
+        Signature,
+        SIGNATURE_FIELDS,
+        [_signature_values(letter, row, status, now) for row in signing],
+    )
+    schedule_refresh([letter.pk])
+
+
+def _write_signatories(new_rows: list[ImportRow]) -> None:
     slugs = unique_slugs([row.parsed["name"] for row in new_rows])
     ids = insert_rows(
         Signatory,
@@ -120,33 +134,26 @@ def write(letter: Letter, rows: list[ImportRow], *, publish: bool) -> None:
         row.signatory_id = pk
         row.signatory_kind_name = (row.parsed["kind"], row.parsed["name"])
 
-    status = Signature.Status.PUBLISHED if publish else Signature.Status.PENDING
-    now = timezone.now()
-    signatures = []
-    for row in rows:
-        if row.outcome not in (Outcome.NEW, Outcome.MATCH):
-            continue
-        parsed = row.parsed
-        # A matched signatory sorts by its name as stored, not as the file spells it.
-        kind, name = row.signatory_kind_name
-        rank, sort_name = list_sort_key(kind=kind, display=parsed["display"], name=name)
-        signatures.append(
-            (
-                letter.pk,
-                row.signatory_id,
-                parsed["display"],
-                parsed["statement"],
-                parsed["signed_on"],
-                status,
-                Signature.Source.IMPORT,
-                rank,
-                sort_name,
-                parsed["verification"],
-                _verified_at(parsed, now),
-            )
-        )
-    insert_rows(Signature, SIGNATURE_FIELDS, signatures)
-    schedule_refresh([letter.pk])
+
+def _signature_values(letter: Letter, row: ImportRow, status: str, now: datetime) -> tuple:
+    """The values of ``SIGNATURE_FIELDS`` for a row. A matched signatory sorts by its
+    name as stored, not as the file spells it."""
+    parsed = row.parsed
+    kind, name = row.signatory_kind_name
+    rank, sort_name = list_sort_key(kind=kind, display=parsed["display"], name=name)
+    return (
+        letter.pk,
+        row.signatory_id,
+        parsed["display"],
+        parsed["statement"],
+        parsed["signed_on"],
+        status,
+        Signature.Source.IMPORT,
+        rank,
+        sort_name,
+        parsed["verification"],
+        _verified_at(parsed, now),
+    )
 
 
 def _verified_at(parsed: dict, now: datetime) -> datetime | None:

@@ -86,6 +86,7 @@ class Command(BaseCommand):
         for error in report.errors:
             self.stderr.write(str(error))
         self._list_unknown_values(report)
+        self._list_near_matches(report)
 
         if report.rows:
             self.stdout.write(
@@ -118,4 +119,17 @@ class Command(BaseCommand):
                 self.stderr.write(
                     f"Unknown {column} “{value}” in {rows} row{'' if rows == 1 else 's'}: "
                     f"map it with --map '{column}:{value}=…'."
+                )
+
+    def _list_near_matches(self, report) -> None:
+        """New rows whose name is like a recorded signatory's: for staff to check (the
+        admin's preview lets them choose "same as …")."""
+        for row in report.rows:
+            if row.near_matches:
+                alike = "; ".join(
+                    f"“{match.name}” ({match.country or 'no country'}, id {match.signatory_id})"
+                    for match in row.near_matches
+                )
+                self.stdout.write(
+                    f"Line {row.line}: new signatory “{row.parsed['name']}” may be {alike}."
                 )
