@@ -54,13 +54,14 @@ def ensure_data(count: int):
             """
             INSERT INTO signatories_signatory
                 (name, slug, kind, category, country, website, role, affiliation,
-                 description, email, notes, created_at, updated_at)
+                 description, email, notes, name_key, website_domain, created_at, updated_at)
             SELECT 'Synthetic Signatory ' || lpad(g::text, 7, '0'),
                    'synthetic-signatory-' || lpad(g::text, 7, '0'),
                    CASE WHEN g %% 3 = 0 THEN 'organisation' ELSE 'individual' END,
                    CASE WHEN g %% 3 = 0 THEN 'ngo' ELSE 'survivor' END,
                    (ARRAY['GB','US','FR','DE','CA','AU','BE','GR','TH',''])[1 + g %% 10],
-                   '', '', '', '', 'synthetic' || g || '@example.invalid', '', now(), now()
+                   '', '', '', '', 'synthetic' || g || '@example.invalid', '',
+                   'synthetic signatory ' || lpad(g::text, 7, '0'), '', now(), now()
             FROM generate_series(%s, %s) AS g
             ON CONFLICT (slug) DO NOTHING
             """,

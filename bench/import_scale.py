@@ -35,7 +35,12 @@ from django.utils.text import slugify  # noqa: E402
 
 from letters.models import Letter  # noqa: E402
 from signatories.importers import import_signatures  # noqa: E402
-from signatories.models import Signatory, Signature, list_sort_key  # noqa: E402
+from signatories.models import (  # noqa: E402
+    Signatory,
+    Signature,
+    identity_values,
+    list_sort_key,
+)
 
 COUNTRIES = ["GB", "US", "FR", "DE", "CA", "AU", "BE", "GR", "TH", ""]
 HEADER = ["name", "kind", "category", "country", "email", "display"]
@@ -91,6 +96,7 @@ def copy_from_seconds(letter: Letter, rows: list[dict[str, str]]) -> float:
                 "category": row["category"],
                 "country": row["country"],
                 "email": row["email"],
+                "name_key": identity_values(name=row["name"], kind=row["kind"], website="")[0],
                 "created_at": now,
                 "updated_at": now,
             },

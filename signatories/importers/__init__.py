@@ -169,7 +169,8 @@ def _import(
             )
 
     resolve(letter, report)
-    near_matches(letter, report)
+    # A preview lists possible duplicates; an import checks only the rows chosen "same as".
+    near_matches(letter, report, lines=None if dry_run else set(same_as))
     choose_same_as(report, same_as)
     if report.ok and not dry_run:
         try:

@@ -10,7 +10,7 @@ that start with the same word, compared with ``difflib``.
 import difflib
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from letters.models import Letter
@@ -22,29 +22,36 @@ from signatories.models import Display, Signatory, SignatoryKind, Signature
 THRESHOLD = 0.5
 SHOWN = 3  # near matches per row
 # New rows looked at: a preview lists them for a person to read, not a hundred thousand.
-MAX_ROWS = 2_000
+MAX_ROWS = 1_000
+# The longest a preview waits for them (PostgreSQL): a name like ten thousand recorded
+# ones costs some tens of milliseconds.
+SECONDS = 10
 PREFIX = 4  # characters two names share at the start to be compared, without trigrams
 PREFIX_CHUNK = 200  # "name_key LIKE 'abcd%'" terms per query (SQLite's parser depth)
 
 
-def near_matches(letter: Letter, report: ImportReport) -> None:
-    """Fill ``near_matches`` of the new rows worth comparing: organisations, and people
-    named in full (never a first name, initials or an anonymous row)."""
-    rows = [row for row in report.rows if row.outcome == Outcome.NEW and _comparable(row)]
+def near_matches(letter: Letter, report: ImportReport, *, lines: set[int] | None = None) -> None:
+    """Fill ``near_matches`` of the new rows worth comparing (organisations, and people
+    named in full: never a first name, initials or an anonymous row), or only of those on
+    ``lines`` (a confirmed import checks staff's choices, nothing more)."""
+    rows = [
+        row
+        for row in report.rows
+        if row.outcome == Outcome.NEW and _comparable(row) and (lines is None or row.line in lines)
+    ]
     if len(rows) > MAX_ROWS:
         report.warnings.append(
             f"Possible duplicates were looked for among the first {MAX_ROWS:,} new "
             f"signatories only (of {len(rows):,})."
         )
         rows = rows[:MAX_ROWS]
-    keys = {row.parsed["name_key"] for row in rows}
-    if not keys:
+    wanted = {(row.parsed["name_key"], row.parsed["kind"]) for row in rows}
+    if not wanted:
         return
-    found = (
-        _similar_postgresql(letter, keys)
-        if connection.vendor == "postgresql"
-        else (_similar_elsewhere(letter, keys))
-    )
+    if connection.vendor == "postgresql":
+        found = _similar_postgresql(letter, wanted, report)
+    else:
+        found = _similar_elsewhere(letter, {key for key, _ in wanted})
     for row in rows:
         kind = row.parsed["kind"]
         alike = [match for match in found.get(row.parsed["name_key"], []) if match.kind == kind]
@@ -58,27 +65,53 @@ def _comparable(row: ImportRow) -> bool:
     return parsed["display"] == Display.FULL and " " in parsed["name_key"]
 
 
-def _similar_postgresql(letter: Letter, keys: set[str]) -> dict[str, list[NearMatch]]:
-    """Every recorded signatory whose ``name_key`` is like one of ``keys``, in one query
-    (``%`` uses the trigram index; ``similarity`` then keeps those over ``THRESHOLD``)."""
+def _similar_postgresql(
+    letter: Letter, wanted: set[tuple[str, str]], report: ImportReport
+) -> dict[str, list[NearMatch]]:
+    """For each ``(name_key, kind)`` wanted, the recorded signatories of that kind whose
+    key is most like it, in one query: the GiST trigram index gives each key's nearest
+    (``<->``) first, so a name among ten thousand similar ones ("University of …") costs
+    what a rare one does, and ``%`` keeps those over ``THRESHOLD``."""
     sql = """
-        SELECT wanted.key, s.id, s.name, s.country, s.kind,
+        SELECT wanted.key, near.id, near.name, near.country, near.kind,
                EXISTS (SELECT 1 FROM signatories_signature g
-                       WHERE g.signatory_id = s.id AND g.letter_id = %s),
-               similarity(s.name_key, wanted.key)
-        FROM unnest(%s::text[]) AS wanted(key)
-        JOIN signatories_signatory s ON s.name_key %% wanted.key
-        WHERE s.name_key <> wanted.key AND similarity(s.name_key, wanted.key) >= %s
+                       WHERE g.signatory_id = near.id AND g.letter_id = %s),
+               similarity(near.name_key, wanted.key)
+        FROM unnest(%s::text[], %s::text[]) AS wanted(key, kind)
+        CROSS JOIN LATERAL (
+            SELECT s.id, s.name, s.country, s.kind, s.name_key
+            FROM signatories_signatory s
+            WHERE s.name_key %% wanted.key AND s.kind = wanted.kind
+              AND s.name_key <> wanted.key
+            ORDER BY s.name_key <-> wanted.key
+            LIMIT %s
+        ) AS near
     """
+    keys, kinds = zip(*sorted(wanted), strict=True)
     found: dict[str, list[NearMatch]] = {}
-    with connection.cursor() as cursor:
-        # What ``%`` finds (the index's threshold) for this connection; 0.3 by default.
-        cursor.execute(
-            "SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [str(THRESHOLD)]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # What ``%`` finds (0.3 by default), and a bound on the time a preview waits.
+            # Local to the transaction, which may be the caller's (a savepoint here): the
+            # timeout is put back after, so it never bounds the caller's own work.
+            cursor.execute(
+                "SELECT current_setting('statement_timeout'), "
+                "set_config('pg_trgm.similarity_threshold', %s, true), "
+                "set_config('statement_timeout', %s, true)",
+                [str(THRESHOLD), f"{SECONDS * 1000:.0f}"],
+            )
+            [(timeout, *_)] = cursor.fetchall()
+            cursor.execute(sql, [letter.pk, list(keys), list(kinds), SHOWN])
+            rows = cursor.fetchall()
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [timeout])
+    except OperationalError:  # the statement timed out: rolled back to before it
+        report.warnings.append(
+            f"Possible duplicates could not be looked for within {SECONDS} seconds (many "
+            "recorded names are alike); check new signatories by hand."
         )
-        cursor.execute(sql, [letter.pk, sorted(keys), THRESHOLD])
-        for key, pk, name, country, kind, signed, score in cursor.fetchall():
-            found.setdefault(key, []).append(NearMatch(pk, name, country, kind, signed, score))
+        return found
+    for key, pk, name, country, kind, signed, score in rows:
+        found.setdefault(key, []).append(NearMatch(pk, name, country, kind, signed, score))
     return found
 
 
