@@ -523,6 +523,8 @@ class SignatoryAdmin(
                 "form": form,
                 "signatories": [(s, s.pk in with_page) for s in selected],
                 "duplicates": duplicate_letters(selected),
+                "people_named_differently": not selected[0].is_organisation
+                and len({s.name for s in selected}) > 1,
                 "chosen": str(form["keep"].value() or ""),
             },
         )
@@ -540,7 +542,12 @@ class SignatoryAdmin(
             + ngettext("%(n)d signature moved.", "%(n)d signatures moved.", result.moved)
             % {"n": result.moved}
             + (
-                " Their old public addresses now lead to its page."
+                ngettext(
+                    " %(n)d old public address now leads to its page.",
+                    " %(n)d old public addresses now lead to its page.",
+                    len(result.redirected_slugs),
+                )
+                % {"n": len(result.redirected_slugs)}
                 if result.redirected_slugs
                 else ""
             ),

@@ -109,6 +109,7 @@ def test_the_confirmation_page_lists_the_selected_their_signatures_and_the_share
 
     assert response.status_code == 200
     text = page_text(response)
+    assert "Their names differ" not in text  # organisations: only people are warned
     assert "Merge signatories" in text
     assert f'name="keep" value="{curly.pk}"' in text
     assert f'name="keep" value="{straight.pk}"' in text
@@ -131,7 +132,10 @@ def test_merging_moves_every_signature_to_the_kept_signatory_and_deletes_the_oth
     assert response.redirect_chain[-1][0] == reverse(
         "admin:signatories_signatory_change", args=[straight.pk]
     )
-    assert "Merged 1 signatory into “Barnardo's”: 1 signature moved." in page_text(response)
+    assert (
+        "Merged 1 signatory into “Barnardo's”: 1 signature moved. "
+        "1 old public address now leads to its page."
+    ) in page_text(response)
     assert not Signatory.objects.filter(pk=curly.pk).exists()
     signed = Signature.objects.filter(signatory=straight).values_list("letter__title", flat=True)
     assert sorted(signed) == sorted(letter.title for letter in letters)
@@ -558,3 +562,14 @@ def test_staff_see_each_redirect_in_the_admin_and_may_delete_it(merger_client, c
     assert "barnardos-curly" in page_text(listed) and "Barnardo's" in page_text(listed)
     assert shown.status_code == 200 and "barnardos-curly" in page_text(shown)
     assert client.get(curly.get_absolute_url()).status_code == 404
+
+
+def test_people_with_different_names_are_merged_only_after_a_warning(merger_client):
+    maiden, married = make_person("Ada Byron"), make_person("Ada Lovelace")
+
+    response = ask_to_merge(merger_client, [maiden, married])
+
+    assert "Their names differ. A person’s signatures will all show the kept name" in page_text(
+        response
+    )
+    assert Signatory.objects.filter(pk__in=[maiden.pk, married.pk]).count() == 2
