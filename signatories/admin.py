@@ -27,6 +27,7 @@ from signatories.forms import (
     BlockedEmailDomainForm,
     ImportUploadForm,
     LetterSignatureForm,
+    MergeSignatoriesForm,
     RejectForm,
     SignatoryForm,
     SignatureForm,
@@ -39,12 +40,21 @@ from signatories.importers import (
     preview_import,
     template_csv,
 )
+from signatories.merging import (
+    MERGE_LIMIT,
+    MergeError,
+    MergeResult,
+    check_mergeable,
+    duplicate_letters,
+    merge_signatories,
+)
 from signatories.models import (
     BlockedEmailDomain,
     FollowUpDelivery,
     PersonalDataView,
     PrivateExport,
     Signatory,
+    SignatoryRedirect,
     Signature,
     SignatureImport,
     count_signatures,
@@ -445,6 +455,8 @@ class SignatoryAdmin(
         ("Private", {"fields": ["email", "notes", "created_at", "updated_at"]}),
     ]
 
+    actions = ["merge_selected"]
+
     def changelist_annotations(self):
         return {"_published": count_signatures("signatory", status=Signature.Status.PUBLISHED)}
 
@@ -459,6 +471,104 @@ class SignatoryAdmin(
         return set(
             Signature.objects.filter(signatory__in=queryset).values_list("letter_id", flat=True)
         )
+
+    def has_merge_permission(self, request) -> bool:
+        """Merging changes one signatory and deletes the others: both permissions.
+        (An action's ``permissions`` list allows it with any one of them.)"""
+        return self.has_change_permission(request) and self.has_delete_permission(request)
+
+    @admin.action(description="Merge selected signatories…", permissions=["merge"])
+    def merge_selected(self, request, queryset):
+        """Asks which one to keep on an intermediate page, showing the letters on which
+        several signed, then merges (``merging.merge_signatories``)."""
+        selected = list(
+            queryset.annotate(
+                signature_count=count_signatures("signatory"),
+                published_count=count_signatures("signatory", status=Signature.Status.PUBLISHED),
+            ).order_by("name", "pk")[: MERGE_LIMIT + 1]
+        )
+        try:
+            check_mergeable(selected)
+        except MergeError as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            return None
+        form = MergeSignatoriesForm(
+            request.POST if "post" in request.POST else None, signatories=selected
+        )
+        if form.is_valid():
+            keep = form.cleaned_data["keep"]
+            try:
+                result = merge_signatories(
+                    keep=keep,
+                    others=[other for other in selected if other.pk != keep.pk],
+                    user=request.user,
+                )
+            except MergeError as refused:
+                self.message_user(request, str(refused), messages.ERROR)
+                return None
+            self._report_merge(request, result)
+            return redirect("admin:signatories_signatory_change", keep.pk)
+        with_page = set(
+            Signatory.objects.with_public_page()
+            .filter(pk__in=[s.pk for s in selected])
+            .values_list("pk", flat=True)
+        )
+        return TemplateResponse(
+            request,
+            "admin/signatories/signatory/merge.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Merge signatories",
+                "opts": self.model._meta,
+                "form": form,
+                "signatories": [(s, s.pk in with_page) for s in selected],
+                "duplicates": duplicate_letters(selected),
+                "people_named_differently": not selected[0].is_organisation
+                and len({s.name for s in selected}) > 1,
+                "chosen": str(form["keep"].value() or ""),
+            },
+        )
+
+    def _report_merge(self, request, result: MergeResult) -> None:
+        merged = len(result.merged)
+        self.message_user(
+            request,
+            ngettext(
+                "Merged %(n)d signatory into “%(kept)s”: ",
+                "Merged %(n)d signatories into “%(kept)s”: ",
+                merged,
+            )
+            % {"n": merged, "kept": result.kept.name}
+            + ngettext("%(n)d signature moved.", "%(n)d signatures moved.", result.moved)
+            % {"n": result.moved}
+            + (
+                ngettext(
+                    " %(n)d old public address now leads to its page.",
+                    " %(n)d old public addresses now lead to its page.",
+                    len(result.redirected_slugs),
+                )
+                % {"n": len(result.redirected_slugs)}
+                if result.redirected_slugs
+                else ""
+            ),
+            messages.SUCCESS,
+        )
+        if result.dropped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d duplicate signature was deleted, on a letter that another of "
+                    "them had signed too: %(list)s.",
+                    "%(n)d duplicate signatures were deleted, on letters that another of "
+                    "them had signed too: %(list)s.",
+                    len(result.dropped),
+                )
+                % {
+                    "n": len(result.dropped),
+                    "list": "; ".join(dropped.describe() for dropped in result.dropped),
+                },
+                messages.WARNING,
+            )
 
 
 @admin.register(Signature)
@@ -667,6 +777,23 @@ def letter_signatures_link(letter) -> str:
         summary,
         import_url,
     )
+
+
+@admin.register(SignatoryRedirect)
+class SignatoryRedirectAdmin(admin.ModelAdmin):
+    """Old addresses of merged signatories and the page each leads to. Made by merging
+    only; staff may delete one (the old address then answers "not found")."""
+
+    list_display = ["old_slug", "signatory", "created_at"]
+    list_select_related = ["signatory"]
+    search_fields = ["old_slug", "signatory__name"]
+    readonly_fields = ["old_slug", "signatory", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(BlockedEmailDomain)

@@ -190,6 +190,25 @@ class RejectForm(forms.Form):
         return reason
 
 
+class MergeSignatoriesForm(forms.Form):
+    """Which of the selected signatories to keep (``merging.merge_signatories``)."""
+
+    keep = forms.ModelChoiceField(
+        queryset=Signatory.objects.none(),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the signatory to keep.",
+            "invalid_choice": "Choose one of the selected signatories to keep.",
+        },
+    )
+
+    def __init__(self, *args, signatories: list[Signatory], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].queryset = Signatory.objects.filter(
+            pk__in=[signatory.pk for signatory in signatories]
+        )
+
+
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         help_text="CSV (comma, semicolon or tab separated, any common encoding), XLSX, "

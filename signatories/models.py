@@ -7,7 +7,18 @@ otherwise: every public rendering goes through ``Signature.public_name`` (Python
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Lower, StrIndex, Substr
 from django.db.models.lookups import GreaterThan
 from django.urls import reverse
@@ -152,6 +163,12 @@ class SignatoryQuerySet(models.QuerySet):
             )
         return super().bulk_create(objs, *args, **kwargs)
 
+    def with_public_page(self):
+        """Signatories named in full on at least one public letter: the only ones with a
+        public page (``signatories:detail``)."""
+        named = Signature.objects.public().shown_by_name()
+        return self.filter(Exists(named.filter(signatory=OuterRef("pk"))))
+
 
 class Signatory(models.Model):
     """An organisation or a person who signs letters. The name is the real, full one;
@@ -279,6 +296,30 @@ class Signatory(models.Model):
     @property
     def is_organisation(self) -> bool:
         return self.kind == SignatoryKind.ORGANISATION
+
+
+class SignatoryRedirect(models.Model):
+    """The public address of a signatory merged into another (``signatories.merging``),
+    sent on (301) to the page of the one it was merged into.
+
+    Made only for an address that was public when the merge happened (the merged-away
+    signatory had a page), and followed only while the page it leads to is public: a
+    redirect never tells anyone more than the pages did. When the signatory it leads to is
+    merged in turn, it is pointed at the new one, so a chain is always one hop."""
+
+    old_slug = models.SlugField(
+        max_length=220, unique=True, help_text="The merged-away signatory's slug."
+    )
+    signatory = models.ForeignKey(
+        Signatory, on_delete=models.CASCADE, related_name="redirects_from"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["old_slug"]
+
+    def __str__(self) -> str:
+        return f"{self.old_slug} → {self.signatory_id}"
 
 
 def first_name_of(name: str) -> str:

@@ -3,7 +3,6 @@ import re
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -77,13 +76,14 @@ def letter_count(request: HttpRequest, slug: str) -> JsonResponse:
 def signatory_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A signatory's page: only for those named in full on at least one public letter,
     listing only those letters, so a name chosen to be hidden elsewhere stays hidden."""
-    named_signatures = Signature.objects.public().shown_by_name()
-    signatory = get_object_or_404(
-        Signatory.objects.filter(Exists(named_signatures.filter(signatory=OuterRef("pk")))),
-        slug=slug,
-    )
+    try:
+        signatory = Signatory.objects.with_public_page().get(slug=slug)
+    except Signatory.DoesNotExist:
+        return _merged_signatory_redirect(slug)
     signatures = (
-        named_signatures.filter(signatory=signatory)
+        Signature.objects.public()
+        .shown_by_name()
+        .filter(signatory=signatory)
         .select_related("letter")
         .order_by("-letter__published_on", "letter__title")
     )
@@ -92,6 +92,21 @@ def signatory_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "signatories/signatory_detail.html",
         {"signatory": signatory, "signatures": signatures},
     )
+
+
+def _merged_signatory_redirect(slug: str) -> HttpResponse:
+    """The page of the signatory that ``slug``'s was merged into, if that page is public
+    now; else not found, as for any unknown slug (``SignatoryRedirect``). Looked up only
+    when no public signatory has the slug, so a signatory's page runs no extra query."""
+    target = (
+        Signatory.objects.with_public_page()
+        .filter(redirects_from__old_slug=slug)
+        .values_list("slug", flat=True)
+        .first()
+    )
+    if target is None:
+        raise Http404("No such signatory.")
+    return redirect("signatories:detail", target, permanent=True)
 
 
 @public_page
