@@ -171,6 +171,16 @@ PRIVATE_COLUMNS = [
 ]
 
 
+# Granted to people one by one, never through a group (README, "Roles").
+PRIVATE_EXPORT_PERMISSION = "signatories.export_private_signatures"
+
+
+def private_csv(signatures: SignatureQuerySet) -> Iterator[str]:
+    """The staff CSV of ``signatures`` (``PRIVATE_COLUMNS``), in the order they were
+    recorded: what the admin's private export and ``manage.py export_signatures`` write."""
+    return csv_lines(PRIVATE_COLUMNS, private_rows(signatures.order_by("letter", "pk")))
+
+
 def private_rows(signatures: SignatureQuerySet) -> Iterator[list]:
     """Every field, for staff with the export permission."""
     related = signatures.select_related("signatory", "letter", "verified_by")
