@@ -17,10 +17,10 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from signatories.exports import (
-    PRIVATE_COLUMNS,
+    PRIVATE_EXPORT_PERMISSION,
     csv_lines,
     csv_response,
-    private_rows,
+    private_csv,
     record_private_export,
 )
 from signatories.forms import (
@@ -748,13 +748,10 @@ class SignatureAdmin(
     def export_private_csv(self, request, queryset):
         filename = f"signatures-private-{timezone.now():%Y%m%d-%H%M%S}.csv"
         record_private_export(signatures=queryset, user=request.user, filename=filename)
-        return csv_response(
-            csv_lines(PRIVATE_COLUMNS, private_rows(queryset.order_by("letter", "pk"))),
-            filename=filename,
-        )
+        return csv_response(private_csv(queryset), filename=filename)
 
     def has_export_private_permission(self, request):
-        return request.user.has_perm("signatories.export_private_signatures")
+        return request.user.has_perm(PRIVATE_EXPORT_PERMISSION)
 
 
 def letter_signatures_link(letter) -> str:
