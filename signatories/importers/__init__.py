@@ -21,8 +21,8 @@ The stages, one module each: ``reading`` (a file into rows of text cells), ``cle
 """
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -40,16 +40,18 @@ from signatories.importers.matching import resolve
 from signatories.importers.reading import MAX_FILE_BYTES, MAX_ROWS, read_records
 from signatories.importers.report import FileRejected, ImportReport, ImportRow, Outcome, RowError
 from signatories.importers.writing import unique_slugs, write
-from signatories.models import DateOrder, SignatoryKind, SignatureImport
+from signatories.models import DateOrder, ImportStage, SignatoryKind, SignatureImport
 
 __all__ = [
     "COLUMNS",
     "MAX_FILE_BYTES",
     "MAX_ROWS",
+    "PROGRESS_EVERY",
     "FileRejected",
     "ImportReport",
     "ImportRow",
     "Outcome",
+    "Progress",
     "RowError",
     "confirm_import",
     "import_signatures",
@@ -59,6 +61,12 @@ __all__ = [
     "template_csv",
     "unique_slugs",
 ]
+
+
+# ``progress(stage, done, total)``: an ``ImportStage``, and rows done of the total when the
+# stage counts them (else 0 and 0).
+type Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY = 5000  # rows checked between two calls of ``progress``
 
 
 def template_csv() -> bytes:
@@ -88,12 +96,19 @@ def import_signatures(
     dry_run: bool,
     publish: bool = False,
     date_order: str = DateOrder.AUTO,
+    progress: Progress | None = None,
+    on_written: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import the signatories in ``data`` (CSV, XLSX, ODS or XLS bytes) as signatures on ``letter``.
 
     Signatures are created with source "import", published when ``publish`` else pending
     review. Nothing is written when ``dry_run`` or when any row or the file is invalid.
     ``date_order`` says how to read dates such as 05/06/2023 (``DateOrder``).
+
+    For the task worker: ``progress`` is told as each stage begins, and every
+    ``PROGRESS_EVERY`` rows checked; ``on_written(report)`` is called inside the
+    transaction that wrote the rows, so that what it records commits with them or not at
+    all (and an exception from it undoes the write).
     """
     with _collector_paused():
         return _import(
@@ -103,7 +118,13 @@ def import_signatures(
             dry_run=dry_run,
             publish=publish,
             date_order=date_order,
+            progress=progress or _no_progress,
+            on_written=on_written,
         )
+
+
+def _no_progress(*args) -> None:
+    pass
 
 
 @contextmanager
@@ -122,19 +143,31 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _import(
-    *, letter: Letter, data: bytes, filename: str, dry_run: bool, publish: bool, date_order: str
+    *,
+    letter: Letter,
+    data: bytes,
+    filename: str,
+    dry_run: bool,
+    publish: bool,
+    date_order: str,
+    progress: Progress,
+    on_written: Callable[[ImportReport], None] | None,
 ) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run, publish=publish)
     try:
+        progress(ImportStage.READING, 0, 0)
         report.source_format, records = read_records(data)
         header = records[0][1]
         columns = read_header(header, report)
         signatories = without_totals(records[1:], columns, report)
         first = day_first(signatories, columns, date_order, report)
-        report.rows = [
-            parse_row(line, cells, columns, len(header), day_first=first)
-            for line, cells in signatories
-        ]
+        report.rows = []
+        for start in range(0, len(signatories), PROGRESS_EVERY):
+            progress(ImportStage.CHECKING, start, len(signatories))
+            report.rows += [
+                parse_row(line, cells, columns, len(header), day_first=first)
+                for line, cells in signatories[start : start + PROGRESS_EVERY]
+            ]
         if not report.rows:
             raise FileRejected("The file has a header row but no signatories below it.")
     except FileRejected as rejected:
@@ -150,17 +183,24 @@ def _import(
                 "full name once published."
             )
 
+    progress(ImportStage.MATCHING, 0, len(report.rows))
     resolve(letter, report.rows)
     if report.ok and not dry_run:
+        progress(ImportStage.WRITING, 0, len(report.rows))
         try:
-            write(letter, report.rows, publish=publish)
+            # One transaction for the rows and what ``on_written`` records; without it,
+            # ``write``'s own, and no savepoint more.
+            with transaction.atomic() if on_written else nullcontext():
+                write(letter, report.rows, publish=publish)
+                report.written = True
+                if on_written:
+                    on_written(report)
         except IntegrityError:
+            report.written = False
             report.file_errors.append(
                 "The database refused the import, probably because the same signatories were "
                 "being saved at the same moment. Nothing was written; please try again."
             )
-        else:
-            report.written = True
     return report
 
 
@@ -173,6 +213,30 @@ def _store_counts(record: SignatureImport, report: ImportReport) -> None:
     record.matched = report.matched
     record.skipped = report.skipped
     record.errors = len(report.errors) + len(report.file_errors)
+
+
+def set_preview_outcome(record: SignatureImport, report: ImportReport) -> None:
+    """What a preview found, on its record (not saved): previewed, the file kept for the
+    confirmation, or refused, the file dropped."""
+    _store_counts(record, report)
+    record.status = (
+        SignatureImport.Status.PREVIEWED if report.ok else SignatureImport.Status.REFUSED
+    )
+    if not report.ok:
+        record.content = b""
+
+
+def set_import_outcome(record: SignatureImport, report: ImportReport) -> None:
+    """What a confirmed import did, on its record (not saved); the file is dropped."""
+    _store_counts(record, report)
+    record.status = (
+        SignatureImport.Status.IMPORTED if report.written else SignatureImport.Status.REFUSED
+    )
+    record.imported_at = timezone.now() if report.written else None
+    record.content = b""
+
+
+ALREADY_CONFIRMED = "This import was already confirmed or refused; upload the file again."
 
 
 def preview_import(
@@ -200,10 +264,9 @@ def preview_import(
         file_size=len(data),
         publish=publish,
         date_order=date_order,
-        status=SignatureImport.Status.PREVIEWED if report.ok else SignatureImport.Status.REFUSED,
-        content=data if report.ok else b"",
+        content=data,
     )
-    _store_counts(record, report)
+    set_preview_outcome(record, report)
     record.save()
     return report, record
 
@@ -213,7 +276,7 @@ def confirm_import(*, record: SignatureImport) -> ImportReport:
     """Import a previewed file. Refuses one already imported (a double click, a replay)."""
     record = SignatureImport.objects.select_for_update().get(pk=record.pk)
     if record.status != SignatureImport.Status.PREVIEWED:
-        raise FileRejected("This import was already confirmed or refused; upload the file again.")
+        raise FileRejected(ALREADY_CONFIRMED)
     report = import_signatures(
         letter=record.letter,
         data=bytes(record.content),
@@ -222,12 +285,7 @@ def confirm_import(*, record: SignatureImport) -> ImportReport:
         publish=record.publish,
         date_order=record.date_order,
     )
-    _store_counts(record, report)
-    record.status = (
-        SignatureImport.Status.IMPORTED if report.written else SignatureImport.Status.REFUSED
-    )
-    record.imported_at = timezone.now() if report.written else None
-    record.content = b""
+    set_import_outcome(record, report)
     record.save()
     return report
 
