@@ -33,14 +33,20 @@ from signatories.forms import (
 )
 from signatories.importers import (
     FileRejected,
-    Outcome,
     confirm_import,
     import_signatures,
     preview_import,
     template_csv,
 )
 from signatories.importers.background import goes_to_worker, queue_confirmation, queue_preview
-from signatories.importers.stored import ROWS_KEPT, lengths, restore, shown_rows
+from signatories.importers.stored import (
+    PREVIEW_CSV_COLUMNS,
+    ROWS_KEPT,
+    lengths,
+    preview_csv_rows,
+    restore,
+    shown_rows,
+)
 from signatories.models import (
     BlockedEmailDomain,
     FollowUpDelivery,
@@ -301,29 +307,24 @@ class LetterImportMixin:
         """Every row of a previewed file with its outcome and reasons, as CSV."""
         letter = self._letter_to_import_into(request, object_id)
         record = get_object_or_404(
-            SignatureImport,
+            SignatureImport.objects.defer("content", "report", "preview_csv"),
             pk=import_id,
             letter=letter,
             user=request.user,
             status=SignatureImport.Status.PREVIEWED,
         )
-        report = import_signatures(
-            letter=letter, data=bytes(record.content), filename=record.file_name, dry_run=True
-        )
-        rows = (
-            [
-                row.line,
-                row.values.get("name", ""),
-                row.values.get("country", ""),
-                Outcome(row.outcome).label if not row.errors else "Error",
-                "; ".join(f"{e.column}: {e.reason}" for e in row.errors),
-            ]
-            for row in report.rows
-        )
-        return csv_response(
-            csv_lines(["line", "name", "country", "outcome", "reason"], rows),
-            filename=f"preview-{record.pk}-{record.file_name}.csv",
-        )
+        if record.background:  # made by the task worker with the preview
+            lines = iter([record.preview_csv])
+        else:
+            report = import_signatures(
+                letter=letter,
+                data=bytes(record.content),
+                filename=record.file_name,
+                dry_run=True,
+                date_order=record.date_order,
+            )
+            lines = csv_lines(PREVIEW_CSV_COLUMNS, preview_csv_rows(report))
+        return csv_response(lines, filename=f"preview-{record.pk}-{record.file_name}.csv")
 
     def _import_context(self, request, letter) -> dict:
         return {

@@ -854,6 +854,12 @@ class SignatureImport(models.Model):
         help_text="The preview's report, bounded, kept until the import is done "
         "(``signatories.importers.stored``).",
     )
+    preview_csv = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Every row of a preview the task worker made, with its outcome, as the "
+        "preview's CSV download gives it; kept with the file.",
+    )
     rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0, help_text="New signatories.")
     matched = models.PositiveIntegerField(default=0, help_text="Existing signatories.")
@@ -879,6 +885,15 @@ class SignatureImport(models.Model):
                     ]
                 ),
                 name="signature_import_status_valid",
+            ),
+            # The file (and what shows all its rows) holds signers' emails: kept only
+            # while the import waits for staff or for the worker.
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["queued", "previewing", "previewed", "confirmed", "importing"]
+                )
+                | (Q(content=b"") & Q(preview_csv="")),
+                name="signature_import_file_kept_only_until_done",
             ),
         ]
 

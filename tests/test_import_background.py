@@ -19,7 +19,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.tasks import TaskResultStatus
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -184,6 +184,44 @@ def test_the_worker_shows_the_preview_the_request_would_have_shown(
     assert "Preview of " + name in in_request
 
 
+def test_the_whole_preview_downloads_from_the_record_as_the_request_makes_it(
+    admin_client, letter, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    path = write_csv(tmp_path / "big.csv", 60, duplicate_of=2)
+    settings.IMPORT_BACKGROUND_ROWS = 100_000
+    upload(admin_client, letter, path)
+    settings.IMPORT_BACKGROUND_ROWS = 20
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(admin_client, letter, path)
+    synchronous, background = SignatureImport.objects.order_by("pk")
+
+    def download(record):
+        url = reverse("admin:letters_letter_import_preview", args=[letter.pk, record.pk])
+        with CaptureQueriesContext(connection) as captured:
+            body = b"".join(admin_client.get(url).streaming_content)
+        return body, [q["sql"] for q in captured.captured_queries]
+
+    (made_now, _), (kept, queries) = download(synchronous), download(background)
+
+    assert kept == made_now
+    assert len(kept.decode("utf-8-sig").splitlines()) == 61
+    assert not [sql for sql in queries if Signatory._meta.db_table in sql]  # not run again
+
+
+def test_a_finished_import_cannot_keep_its_file(letter):
+    record = SignatureImport.objects.create(
+        letter=letter, file_name="a.csv", file_size=5, content=b"a,b\n", status=Status.PREVIEWED
+    )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SignatureImport.objects.filter(pk=record.pk).update(status=Status.IMPORTED)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SignatureImport.objects.filter(pk=record.pk).update(
+            status=Status.FAILED, content=b"", preview_csv="line,name"
+        )
+    SignatureImport.objects.filter(pk=record.pk).update(status=Status.FAILED, content=b"")
+
+
 @RUNS_THE_WORKER
 def test_confirming_a_big_file_writes_every_row_in_the_worker(
     admin_client, letter, tmp_path, database_tasks, django_capture_on_commit_callbacks
@@ -210,7 +248,7 @@ def test_confirming_a_big_file_writes_every_row_in_the_worker(
     assert (record.status, record.created, record.rows) == (Status.IMPORTED, 120, 120)
     assert Signature.objects.filter(letter=letter, status="published").count() == 120
     # Imported: the file and the preview's rows, which hold emails, are gone.
-    assert (bytes(record.content), record.report) == (b"", {})
+    assert (bytes(record.content), record.report, record.preview_csv) == (b"", {}, "")
     page = status_page(admin_client, record)
     assert "Imported big.csv: 120 new signatories, 0 existing ones signed, 0 skipped." in page
     assert "refresh" not in page

@@ -234,6 +234,7 @@ def set_import_outcome(record: SignatureImport, report: ImportReport) -> None:
     )
     record.imported_at = timezone.now() if report.written else None
     record.content = b""
+    record.preview_csv = ""
 
 
 ALREADY_CONFIRMED = "This import was already confirmed or refused; upload the file again."

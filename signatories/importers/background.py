@@ -43,7 +43,7 @@ from signatories.importers import (
     set_preview_outcome,
 )
 from signatories.importers.reading import OLE2_MAGIC, ZIP_MAGIC
-from signatories.importers.stored import store
+from signatories.importers.stored import preview_csv, store
 from signatories.models import DateOrder, ImportStage, SignatureImport
 
 logger = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ def _enqueue(task, import_id: int) -> None:
         SignatureImport.objects.filter(pk=import_id, status__in=SignatureImport.WAITING).update(
             status=Status.FAILED,
             content=b"",
+            preview_csv="",
             report={},
             failure="The task queue could not be reached, so the file was not sent to the "
             "task worker. Nothing was written: upload the file again.",
@@ -145,6 +146,9 @@ def preview_file(import_id: int) -> str:
             return Status.FAILED
         set_preview_outcome(record, report)
         record.report = store(report)
+        # The CSV download of the whole preview, made now: made on request, it would
+        # take the request as long as the preview took the worker.
+        record.preview_csv = preview_csv(report) if report.ok else ""
         record.stage = ""
         record.save()
     return record.status
@@ -244,6 +248,7 @@ def _give_up(records, why: str) -> int:
             status=Status.FAILED,
             stage="",
             content=b"",
+            preview_csv="",
             report={},
             failure=(
                 f"The task worker stopped while {doing} the file ({why}). Nothing was "

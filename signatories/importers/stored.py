@@ -17,11 +17,13 @@ import dataclasses
 import datetime
 import types
 import typing
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from signatories.importers.report import ImportReport, ImportRow
+from signatories.exports import csv_lines
+from signatories.importers.report import ImportReport, ImportRow, Outcome
 
 ROWS_KEPT = 5000  # rows kept, and shown on the preview page
 
@@ -31,6 +33,26 @@ def shown_rows(report: ImportReport) -> list[ImportRow]:
     order, up to ``ROWS_KEPT``."""
     ordered = sorted(report.rows, key=lambda row: (not row.errors, row.line))
     return ordered[:ROWS_KEPT]
+
+
+PREVIEW_CSV_COLUMNS = ["line", "name", "country", "outcome", "reason"]
+
+
+def preview_csv_rows(report: ImportReport) -> Iterator[list]:
+    """Every row of a preview with its outcome and reasons: the preview's CSV download."""
+    for row in report.rows:
+        yield [
+            row.line,
+            row.values.get("name", ""),
+            row.values.get("country", ""),
+            Outcome(row.outcome).label if not row.errors else "Error",
+            "; ".join(f"{e.column}: {e.reason}" for e in row.errors),
+        ]
+
+
+def preview_csv(report: ImportReport) -> str:
+    """The preview's CSV download, whole, to keep (``SignatureImport.preview_csv``)."""
+    return "".join(csv_lines(PREVIEW_CSV_COLUMNS, preview_csv_rows(report)))
 
 
 def store(report: ImportReport) -> dict[str, Any]:
