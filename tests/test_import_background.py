@@ -344,6 +344,7 @@ def test_a_worker_killed_mid_check_shows_its_progress_then_ends_as_failed(
     assert '<meta http-equiv="refresh" content="2">' in page
     log = admin_client.get(reverse("admin:signatories_signatureimport_changelist"))
     assert "Being checked by the task worker" in log.content.decode()
+    assert f"Checking the rows: {record.rows_done:,} of {rows:,}" in log.content.decode()
 
     report = resume_stale_tasks(older_than=datetime.timedelta(0))
 
