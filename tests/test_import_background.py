@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -442,6 +442,10 @@ def test_nobody_sees_another_persons_import_in_progress(client, admin_client, le
 
     url = reverse("admin:letters_letter_import_status", args=[letter.pk, record.pk])
     assert client.get(url).status_code == 404
+    editor = User.objects.create_user("editor", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))  # may not import at all
+    client.force_login(editor)
+    assert client.get(url).status_code == 403
 
 
 def test_which_files_go_to_the_worker(settings):

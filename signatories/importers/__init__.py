@@ -43,6 +43,7 @@ from signatories.importers.writing import unique_slugs, write
 from signatories.models import DateOrder, ImportStage, SignatoryKind, SignatureImport
 
 __all__ = [
+    "ALREADY_CONFIRMED",
     "COLUMNS",
     "MAX_FILE_BYTES",
     "MAX_ROWS",
@@ -58,6 +59,8 @@ __all__ = [
     "preview_import",
     "read_records",
     "record_import",
+    "set_import_outcome",
+    "set_preview_outcome",
     "template_csv",
     "unique_slugs",
 ]
