@@ -283,6 +283,9 @@ IMPORT_XLSX_MAX_UNPACKED_BYTES = int(
 )
 IMPORT_MAX_CELLS = int(os.environ.get("DJANGO_IMPORT_MAX_CELLS", "2000000"))
 IMPORT_MAX_COLUMNS = int(os.environ.get("DJANGO_IMPORT_MAX_COLUMNS", "100"))
+# Files of more rows than this (estimated before reading: signatories.importers.background)
+# are checked and imported by the task worker, not in the web request.
+IMPORT_BACKGROUND_ROWS = int(os.environ.get("DJANGO_IMPORT_BACKGROUND_ROWS", "5000"))
 # Behind a reverse proxy REMOTE_ADDR is the proxy: name the header it sets to the client's
 # address (e.g. HTTP_X_REAL_IP). Used for rate limits and the private IP record.
 CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")

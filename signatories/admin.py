@@ -34,11 +34,19 @@ from signatories.forms import (
 )
 from signatories.importers import (
     FileRejected,
-    Outcome,
     confirm_import,
     import_signatures,
     preview_import,
     template_csv,
+)
+from signatories.importers.background import goes_to_worker, queue_confirmation, queue_preview
+from signatories.importers.stored import (
+    PREVIEW_CSV_COLUMNS,
+    ROWS_KEPT,
+    lengths,
+    preview_csv_rows,
+    restore,
+    shown_rows,
 )
 from signatories.merging import (
     MERGE_LIMIT,
@@ -254,14 +262,16 @@ class CappedCountPaginator(Paginator):
         return self.count >= self.CAP
 
 
-PREVIEW_ROWS_SHOWN = 5000
+IMPORT_TEMPLATE = "admin/letters/letter/import.html"
 
 
 class LetterImportMixin:
     """Adds "Import signatories" to the letter admin: upload → preview (dry run) → confirm.
 
     The previewed file is kept on a ``SignatureImport`` row, so confirming imports exactly
-    what was shown, on any app server, and a second confirmation is refused.
+    what was shown, on any app server, and a second confirmation is refused. A big file is
+    checked and imported by the task worker (``importers.background``): its page shows the
+    progress, refreshing itself, then the preview or the result.
     """
 
     def get_urls(self):
@@ -271,6 +281,11 @@ class LetterImportMixin:
                 "<path:object_id>/import/<int:import_id>/preview.csv",
                 self.admin_site.admin_view(self.import_preview_csv_view),
                 name=f"{opts.app_label}_{opts.model_name}_import_preview",
+            ),
+            path(
+                "<path:object_id>/import/<int:import_id>/",
+                self.admin_site.admin_view(self.import_status_view),
+                name=f"{opts.app_label}_{opts.model_name}_import_status",
             ),
             path(
                 "<path:object_id>/import/",
@@ -302,81 +317,121 @@ class LetterImportMixin:
         """Every row of a previewed file with its outcome and reasons, as CSV."""
         letter = self._letter_to_import_into(request, object_id)
         record = get_object_or_404(
-            SignatureImport,
+            SignatureImport.objects.defer("content", "report", "preview_csv"),
             pk=import_id,
             letter=letter,
             user=request.user,
             status=SignatureImport.Status.PREVIEWED,
         )
-        report = import_signatures(
-            letter=letter, data=bytes(record.content), filename=record.file_name, dry_run=True
-        )
-        rows = (
-            [
-                row.line,
-                row.values.get("name", ""),
-                row.values.get("country", ""),
-                Outcome(row.outcome).label if not row.errors else "Error",
-                "; ".join(f"{e.column}: {e.reason}" for e in row.errors),
-            ]
-            for row in report.rows
-        )
-        return csv_response(
-            csv_lines(["line", "name", "country", "outcome", "reason"], rows),
-            filename=f"preview-{record.pk}-{record.file_name}.csv",
-        )
+        if record.background:  # made by the task worker with the preview
+            lines = iter([record.preview_csv])
+        else:
+            report = import_signatures(
+                letter=letter,
+                data=bytes(record.content),
+                filename=record.file_name,
+                dry_run=True,
+                date_order=record.date_order,
+            )
+            lines = csv_lines(PREVIEW_CSV_COLUMNS, preview_csv_rows(report))
+        return csv_response(lines, filename=f"preview-{record.pk}-{record.file_name}.csv")
 
-    def import_view(self, request, object_id):
-        letter = self._letter_to_import_into(request, object_id)
-        context = {
+    def _import_context(self, request, letter) -> dict:
+        return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": letter,
             "title": f"Import signatories into “{letter}”",
-            "preview_rows_shown": PREVIEW_ROWS_SHOWN,
+            "preview_rows_shown": ROWS_KEPT,
         }
+
+    def import_view(self, request, object_id):
+        letter = self._letter_to_import_into(request, object_id)
+        context = self._import_context(request, letter)
         if request.method == "POST" and "confirm" in request.POST:
-            record = _previewed_import(request, letter)
-            try:
-                report = confirm_import(record=record)
-            except FileRejected as rejected:
-                self.message_user(request, str(rejected), messages.ERROR)
-                return redirect(request.path)
-            if report.written:
-                self.message_user(
-                    request,
-                    f"Imported {record.file_name}: "
-                    + ngettext("%(n)d new signatory, ", "%(n)d new signatories, ", report.created)
-                    % {"n": report.created}
-                    + ngettext(
-                        "%(n)d existing one signed, ",
-                        "%(n)d existing ones signed, ",
-                        report.matched,
-                    )
-                    % {"n": report.matched}
-                    + f"{report.skipped} skipped.",
-                    messages.SUCCESS,
-                )
-                return redirect(
-                    reverse("admin:signatories_signature_changelist")
-                    + f"?letter__id__exact={letter.pk}&source__exact=import"
-                )
-            context.update(report=report, record=record)
-            return TemplateResponse(request, "admin/letters/letter/import.html", context)
+            return self._confirm_import(request, letter, context)
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            report, record = preview_import(
-                letter=letter,
-                data=upload.read(),
-                filename=upload.name,
-                user=request.user,
-                publish=form.cleaned_data["publish"],
-                date_order=form.cleaned_data["date_order"],
-            )
-            context.update(report=report, record=record, rows=_preview_rows(report))
+            upload_options = {
+                "letter": letter,
+                "data": upload.read(),
+                "filename": upload.name,
+                "user": request.user,
+                "publish": form.cleaned_data["publish"],
+                "date_order": form.cleaned_data["date_order"],
+            }
+            if goes_to_worker(upload_options["data"]):
+                return redirect(_import_status_url(queue_preview(**upload_options)))
+            report, record = preview_import(**upload_options)
+            context.update(_report_context(report, record))
         context["form"] = form
-        return TemplateResponse(request, "admin/letters/letter/import.html", context)
+        return TemplateResponse(request, IMPORT_TEMPLATE, context)
+
+    def _confirm_import(self, request, letter, context):
+        record = _previewed_import(request, letter)
+        try:
+            if record.background:
+                return redirect(_import_status_url(queue_confirmation(record=record)))
+            report = confirm_import(record=record)
+        except FileRejected as rejected:
+            self.message_user(request, str(rejected), messages.ERROR)
+            return redirect(request.path)
+        if report.written:
+            self.message_user(
+                request, _imported_message(record.file_name, report), messages.SUCCESS
+            )
+            return redirect(_imported_signatures_url(letter))
+        context.update(_report_context(report, record))
+        return TemplateResponse(request, IMPORT_TEMPLATE, context)
+
+    def import_status_view(self, request, object_id, import_id):
+        """A file in the task worker's hands: its progress, the page refreshing itself,
+        then its preview (drawn from the report kept on the record) or what it did."""
+        letter = self._letter_to_import_into(request, object_id)
+        record = get_object_or_404(
+            SignatureImport.objects.defer("content", "report"),
+            pk=import_id,
+            letter=letter,
+            user=request.user,
+        )
+        context = self._import_context(request, letter)
+        context["record"] = record
+        if not record.in_progress:
+            context["form"] = ImportUploadForm()
+            if record.report:
+                context.update(_report_context(restore(record.report), record))
+        if record.status == SignatureImport.Status.IMPORTED:
+            context["imported_message"] = _imported_message(record.file_name, record)
+            context["imported_url"] = _imported_signatures_url(letter)
+        return TemplateResponse(request, IMPORT_TEMPLATE, context)
+
+
+def _import_status_url(record: SignatureImport) -> str:
+    return reverse("admin:letters_letter_import_status", args=[record.letter_id, record.pk])
+
+
+def _imported_signatures_url(letter) -> str:
+    return (
+        reverse("admin:signatories_signature_changelist")
+        + f"?letter__id__exact={letter.pk}&source__exact=import"
+    )
+
+
+def _imported_message(file_name: str, outcome) -> str:
+    """What an import did; ``outcome``: its report, or its record (the same counts)."""
+    return (
+        f"Imported {file_name}: "
+        + ngettext("%(n)d new signatory, ", "%(n)d new signatories, ", outcome.created)
+        % {"n": outcome.created}
+        + ngettext(
+            "%(n)d existing one signed, ",
+            "%(n)d existing ones signed, ",
+            outcome.matched,
+        )
+        % {"n": outcome.matched}
+        + f"{outcome.skipped} skipped."
+    )
 
 
 def _previewed_import(request, letter) -> SignatureImport:
@@ -386,13 +441,24 @@ def _previewed_import(request, letter) -> SignatureImport:
         import_id = int(request.POST["confirm"])
     except ValueError:
         raise Http404("No such import.") from None
-    return get_object_or_404(SignatureImport, pk=import_id, letter=letter, user=request.user)
+    return get_object_or_404(
+        SignatureImport.objects.defer("content", "report"),
+        pk=import_id,
+        letter=letter,
+        user=request.user,
+    )
 
 
-def _preview_rows(report):
-    """Rows with errors first, then the others, up to ``PREVIEW_ROWS_SHOWN``."""
-    ordered = sorted(report.rows, key=lambda row: (not row.errors, row.line))
-    return ordered[:PREVIEW_ROWS_SHOWN]
+def _report_context(report, record: SignatureImport) -> dict:
+    """What the import page shows of a report: a live one, or one kept on its record."""
+    counted = lengths(report)
+    return {
+        "report": report,
+        "record": record,
+        "rows": shown_rows(report),
+        "row_count": counted["rows"],
+        "error_count": counted["errors"],
+    }
 
 
 class RecentSignaturesFormSet(BaseInlineFormSet):
@@ -864,14 +930,15 @@ class PersonalDataViewAdmin(ReadOnlyLogAdmin):
 
 @admin.register(SignatureImport)
 class SignatureImportAdmin(LetterColumnMixin, ReadOnlyLogAdmin):
-    """Read-only log: one entry per import, with its file name and counts."""
+    """Read-only log: one entry per import, with its file name and counts, and how far the
+    task worker got with a big file."""
 
     list_display = [
         "created_at",
         "letter_title",
         "file",
         "user",
-        "status",
+        "state",
         "rows",
         "created",
         "matched",
@@ -880,8 +947,21 @@ class SignatureImportAdmin(LetterColumnMixin, ReadOnlyLogAdmin):
     ]
     list_filter = ["status", "letter"]
     list_select_related = ["letter", "user"]
-    exclude = ["content"]
+    # The file and the rows of its preview hold signers' emails and names.
+    exclude = ["content", "report"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content", "report")
 
     @admin.display(description="File", ordering="file_name")
     def file(self, obj):
         return Truncator(obj.file_name).chars(30)
+
+    # One column, not two: the list stays within 1,280 px.
+    @admin.display(description="Status", ordering="status")
+    def state(self, obj):
+        if not obj.progress:
+            return obj.get_status_display()
+        return format_html(
+            "{}<br><small>{}</small>", obj.get_status_display(), Truncator(obj.progress).chars(80)
+        )

@@ -858,14 +858,40 @@ class DateOrder(models.TextChoices):
     MONTH_FIRST = "month_first", "Month first (09/14/2023)"
 
 
+class ImportStage(models.TextChoices):
+    """How far the task worker got with a file (``SignatureImport.stage``)."""
+
+    READING = "reading", "Reading the file"
+    CHECKING = "checking", "Checking the rows"
+    MATCHING = "matching", "Matching the rows against the signatories already recorded"
+    WRITING = "writing", "Writing the signatures"
+
+
 class SignatureImport(models.Model):
     """One import of a file into a letter: who, when, which file, what it did. The file is
-    kept only between preview and confirmation, then dropped (it holds private emails)."""
+    kept only between preview and confirmation, then dropped (it holds private emails).
+
+    A big file (``IMPORT_BACKGROUND_ROWS``) is checked and written by the task worker
+    (``signatories.importers.background``), not in the web request: the record then says
+    where it is, how far the worker got, and keeps the preview's report for the admin::
+
+        queued → previewing → previewed → confirmed → importing → imported
+                            ↘ refused                           ↘ refused
+        (previewing, importing: or failed, when the worker stopped or crashed)
+    """
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the task worker to check it"
+        PREVIEWING = "previewing", "Being checked by the task worker"
         PREVIEWED = "previewed", "Previewed, awaiting confirmation"
+        CONFIRMED = "confirmed", "Confirmed, waiting for the task worker to import it"
+        IMPORTING = "importing", "Being imported by the task worker"
         IMPORTED = "imported", "Imported"
         REFUSED = "refused", "Refused: the file had errors"
+        FAILED = "failed", "Failed: the task worker stopped"
+
+    WAITING = (Status.QUEUED, Status.CONFIRMED)
+    WORKING = (Status.PREVIEWING, Status.IMPORTING)
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="imports")
     user = models.ForeignKey(
@@ -882,6 +908,38 @@ class SignatureImport(models.Model):
         help_text="How dates such as 05/06/2023 were read.",
     )
     status = models.CharField(max_length=20, choices=Status)
+    background = models.BooleanField(
+        default=False,
+        help_text="Checked and imported by the task worker, the file being big.",
+    )
+    stage = models.CharField(
+        max_length=20,
+        choices=ImportStage,
+        blank=True,
+        help_text="What the task worker is doing with the file.",
+    )
+    rows_done = models.PositiveIntegerField(
+        default=0, help_text="Rows the task worker has checked so far."
+    )
+    progress_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the task worker last said how far it got."
+    )
+    failure = models.CharField(
+        max_length=300, blank=True, help_text="Why the task worker did not finish."
+    )
+    report = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="The preview's report, bounded, kept until the import is done "
+        "(``signatories.importers.stored``).",
+    )
+    preview_csv = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Every row of a preview the task worker made, with its outcome, as the "
+        "preview's CSV download gives it; kept with the file.",
+    )
     rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0, help_text="New signatories.")
     matched = models.PositiveIntegerField(default=0, help_text="Existing signatories.")
@@ -894,13 +952,53 @@ class SignatureImport(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["previewed", "imported", "refused"]),
+                condition=Q(
+                    status__in=[
+                        "queued",
+                        "previewing",
+                        "previewed",
+                        "confirmed",
+                        "importing",
+                        "imported",
+                        "refused",
+                        "failed",
+                    ]
+                ),
                 name="signature_import_status_valid",
+            ),
+            # The file (and what shows all its rows) holds signers' emails: kept only
+            # while the import waits for staff or for the worker.
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["queued", "previewing", "previewed", "confirmed", "importing"]
+                )
+                | (Q(content=b"") & Q(preview_csv="")),
+                name="signature_import_file_kept_only_until_done",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.file_name} → {self.letter}"
+
+    @property
+    def in_progress(self) -> bool:
+        """Waiting for the task worker, or being worked on by it."""
+        return self.status in (*self.WAITING, *self.WORKING)
+
+    @property
+    def progress(self) -> str:
+        """How far the task worker got, for staff: empty when it has nothing to do."""
+        if self.status == self.Status.FAILED:
+            return self.failure
+        if self.status in self.WAITING:
+            return "Waiting for the task worker"
+        if self.status not in self.WORKING:
+            return ""
+        if self.stage == ImportStage.CHECKING and self.rows:
+            return f"{self.get_stage_display()}: {self.rows_done:,} of {self.rows:,}"
+        if self.rows:
+            return f"{self.get_stage_display()} ({self.rows:,} rows)"
+        return self.get_stage_display() or "Starting"
 
 
 class FollowUpDelivery(models.Model):

@@ -133,3 +133,25 @@ def test_the_command_names_possible_duplicates(letter, tmp_path):
         f"Line 2: new signatory “Barnardos UK” may be “Barnardo’s” (GB, id {barnardos.pk})."
         in out.getvalue()
     )
+
+
+def test_a_stored_preview_keeps_near_matches_text_lines_and_unknown_values(letter):
+    from signatories.importers.stored import restore, store
+
+    make_signatory(name="Barnardo’s", country="GB")
+    report = preview(
+        letter,
+        "name,kind,category,statement\n"
+        'Barnardos UK,organisation,charity,"two\nlines"\n'
+        "Other Org,organisation,lobbying,\n",
+    )
+
+    restored = restore(store(report))
+
+    # The preview shows rows with errors first.
+    by_line = {row.line: row for row in restored.rows}
+    assert by_line[2].near_matches == report.rows[0].near_matches != []
+    assert restored.text_lines == report.text_lines == {3: 4}
+    assert restored.unknown_values == {"category": {"lobbying": 1}}
+    assert str(restored.errors[0]) == str(report.errors[0])
+    assert str(report.errors[0]).startswith("Line 3 (line 4 in a text editor)")

@@ -21,8 +21,8 @@ The stages, one module each: ``reading`` (a file into rows of text cells), ``cle
 """
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -50,26 +50,37 @@ from signatories.importers.report import (
 )
 from signatories.importers.similar import choose_same_as, near_matches
 from signatories.importers.writing import unique_slugs, write
-from signatories.models import DateOrder, SignatoryKind, SignatureImport
+from signatories.models import DateOrder, ImportStage, SignatoryKind, SignatureImport
 
 __all__ = [
+    "ALREADY_CONFIRMED",
     "COLUMNS",
     "MAX_FILE_BYTES",
     "MAX_ROWS",
+    "PROGRESS_EVERY",
     "FileRejected",
     "ImportReport",
     "ImportRow",
     "NearMatch",
     "Outcome",
+    "Progress",
     "RowError",
     "confirm_import",
     "import_signatures",
     "preview_import",
     "read_records",
     "record_import",
+    "set_import_outcome",
+    "set_preview_outcome",
     "template_csv",
     "unique_slugs",
 ]
+
+
+# ``progress(stage, done, total)``: an ``ImportStage``, and rows done of the total when the
+# stage counts them (else 0 and 0).
+type Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY = 5000  # rows checked between two calls of ``progress``
 
 
 def template_csv() -> bytes:
@@ -103,6 +114,8 @@ def import_signatures(
     date_order: str = DateOrder.AUTO,
     mapping: dict[str, dict[str, str]] | None = None,
     same_as: dict[int, int] | None = None,
+    progress: Progress | None = None,
+    on_written: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import the signatories in ``data`` (CSV, XLSX, ODS or XLS bytes) as signatures on ``letter``.
 
@@ -112,6 +125,11 @@ def import_signatures(
     maps values of the file that are not known to known ones (``cleaning.parse_mapping``);
     ``same_as`` (``{line: signatory id}``) takes new rows as one of their possible
     duplicates, as staff chose in the preview (``similar``).
+
+    For the task worker: ``progress`` is told as each stage begins, and every
+    ``PROGRESS_EVERY`` rows checked; ``on_written(report)`` is called inside the
+    transaction that wrote the rows, so that what it records commits with them or not at
+    all (and an exception from it undoes the write).
     """
     with _collector_paused():
         return _import(
@@ -123,7 +141,13 @@ def import_signatures(
             date_order=date_order,
             mapping=mapping,
             same_as=same_as or {},
+            progress=progress or _no_progress,
+            on_written=on_written,
         )
+
+
+def _no_progress(*args) -> None:
+    pass
 
 
 @contextmanager
@@ -151,44 +175,75 @@ def _import(
     date_order: str,
     mapping: dict[str, dict[str, str]] | None,
     same_as: dict[int, int],
+    progress: Progress,
+    on_written: Callable[[ImportReport], None] | None,
 ) -> ImportReport:
     report = ImportReport(filename=filename, dry_run=dry_run, publish=publish)
     try:
-        columns = _read_rows(data, report, date_order=date_order, mapping=mapping or {})
+        columns = _read_rows(
+            data, report, date_order=date_order, mapping=mapping or {}, progress=progress
+        )
     except FileRejected as rejected:
         report.file_errors.append(str(rejected))
         report.rows = []
         return report
 
-    if "display" not in columns.values():
-        people = sum(1 for row in report.rows if row.parsed.get("kind") == SignatoryKind.INDIVIDUAL)
-        if people:
-            report.warnings.append(
-                f"There is no “display” column: {people} individuals will be shown by their "
-                "full name once published."
-            )
-
+    _warn_without_display(columns, report)
+    progress(ImportStage.MATCHING, 0, len(report.rows))
     resolve(letter, report)
     # A preview lists possible duplicates; an import checks only the rows chosen "same as".
     near_matches(letter, report, lines=None if dry_run else set(same_as))
     choose_same_as(report, same_as)
     if report.ok and not dry_run:
-        try:
-            write(letter, report.rows, publish=publish)
-        except IntegrityError:
-            report.file_errors.append(
-                "The database refused the import, probably because the same signatories were "
-                "being saved at the same moment. Nothing was written; please try again."
-            )
-        else:
-            report.written = True
+        progress(ImportStage.WRITING, 0, len(report.rows))
+        _write(letter, report, publish=publish, on_written=on_written)
     return report
 
 
+def _warn_without_display(columns: dict[int, str], report: ImportReport) -> None:
+    if "display" in columns.values():
+        return
+    people = sum(1 for row in report.rows if row.parsed.get("kind") == SignatoryKind.INDIVIDUAL)
+    if people:
+        report.warnings.append(
+            f"There is no “display” column: {people} individuals will be shown by their "
+            "full name once published."
+        )
+
+
+def _write(
+    letter: Letter,
+    report: ImportReport,
+    *,
+    publish: bool,
+    on_written: Callable[[ImportReport], None] | None,
+) -> None:
+    try:
+        # One transaction for the rows and what ``on_written`` records; without it,
+        # ``write``'s own, and no savepoint more.
+        with transaction.atomic() if on_written else nullcontext():
+            write(letter, report.rows, publish=publish)
+            report.written = True
+            if on_written:
+                on_written(report)
+    except IntegrityError:
+        report.written = False
+        report.file_errors.append(
+            "The database refused the import, probably because the same signatories were "
+            "being saved at the same moment. Nothing was written; please try again."
+        )
+
+
 def _read_rows(
-    data: bytes, report: ImportReport, *, date_order: str, mapping: dict[str, dict[str, str]]
+    data: bytes,
+    report: ImportReport,
+    *,
+    date_order: str,
+    mapping: dict[str, dict[str, str]],
+    progress: Progress,
 ) -> dict[int, str]:
     """Read and clean every row into ``report``; the columns the header names."""
+    progress(ImportStage.READING, 0, 0)
     sheet = read_records(data)
     report.source_format, report.text_lines = sheet.source_format, sheet.text_lines
     header = sheet.records[0][1]
@@ -200,9 +255,13 @@ def _read_rows(
         mapping=mapping,
         text_lines=sheet.text_lines,
     )
-    report.rows = [
-        parse_row(line, cells, columns, len(header), rules) for line, cells in signatories
-    ]
+    report.rows = []
+    for start in range(0, len(signatories), PROGRESS_EVERY):
+        progress(ImportStage.CHECKING, start, len(signatories))
+        report.rows += [
+            parse_row(line, cells, columns, len(header), rules)
+            for line, cells in signatories[start : start + PROGRESS_EVERY]
+        ]
     report.unknown_values = rules.unknown
     if not report.rows:
         raise FileRejected("The file has a header row but no signatories below it.")
@@ -218,6 +277,31 @@ def _store_counts(record: SignatureImport, report: ImportReport) -> None:
     record.matched = report.matched
     record.skipped = report.skipped
     record.errors = len(report.errors) + len(report.file_errors)
+
+
+def set_preview_outcome(record: SignatureImport, report: ImportReport) -> None:
+    """What a preview found, on its record (not saved): previewed, the file kept for the
+    confirmation, or refused, the file dropped."""
+    _store_counts(record, report)
+    record.status = (
+        SignatureImport.Status.PREVIEWED if report.ok else SignatureImport.Status.REFUSED
+    )
+    if not report.ok:
+        record.content = b""
+
+
+def set_import_outcome(record: SignatureImport, report: ImportReport) -> None:
+    """What a confirmed import did, on its record (not saved); the file is dropped."""
+    _store_counts(record, report)
+    record.status = (
+        SignatureImport.Status.IMPORTED if report.written else SignatureImport.Status.REFUSED
+    )
+    record.imported_at = timezone.now() if report.written else None
+    record.content = b""
+    record.preview_csv = ""
+
+
+ALREADY_CONFIRMED = "This import was already confirmed or refused; upload the file again."
 
 
 def preview_import(
@@ -245,10 +329,9 @@ def preview_import(
         file_size=len(data),
         publish=publish,
         date_order=date_order,
-        status=SignatureImport.Status.PREVIEWED if report.ok else SignatureImport.Status.REFUSED,
-        content=data if report.ok else b"",
+        content=data,
     )
-    _store_counts(record, report)
+    set_preview_outcome(record, report)
     record.save()
     return report, record
 
@@ -258,7 +341,7 @@ def confirm_import(*, record: SignatureImport) -> ImportReport:
     """Import a previewed file. Refuses one already imported (a double click, a replay)."""
     record = SignatureImport.objects.select_for_update().get(pk=record.pk)
     if record.status != SignatureImport.Status.PREVIEWED:
-        raise FileRejected("This import was already confirmed or refused; upload the file again.")
+        raise FileRejected(ALREADY_CONFIRMED)
     report = import_signatures(
         letter=record.letter,
         data=bytes(record.content),
@@ -267,12 +350,7 @@ def confirm_import(*, record: SignatureImport) -> ImportReport:
         publish=record.publish,
         date_order=record.date_order,
     )
-    _store_counts(record, report)
-    record.status = (
-        SignatureImport.Status.IMPORTED if report.written else SignatureImport.Status.REFUSED
-    )
-    record.imported_at = timezone.now() if report.written else None
-    record.content = b""
+    set_import_outcome(record, report)
     record.save()
     return report
 
