@@ -82,6 +82,7 @@ from signatories.models import (  # noqa: E402
     Signature,
     SignatureStatus,
     Source,
+    identity_values,
     list_sort_key,
 )
 from signatories.paging import encode_cursor  # noqa: E402
@@ -487,7 +488,16 @@ def measure_import(count: int) -> dict:
         letter = draft_letter(run, "copy")
         now = timezone.now()
         signatories = [
-            (r.name, slugify(r.name), r.kind, r.category, r.country, r.email) for r in rows
+            (
+                r.name,
+                slugify(r.name),
+                r.kind,
+                r.category,
+                r.country,
+                r.email,
+                *identity_values(name=r.name, kind=r.kind, website=""),
+            )
+            for r in rows
         ]
         signatures = [
             (
@@ -506,7 +516,17 @@ def measure_import(count: int) -> dict:
             copy_rows(
                 cursor,
                 Signatory,
-                ["id", "name", "slug", "kind", "category", "country", "email"],
+                [
+                    "id",
+                    "name",
+                    "slug",
+                    "kind",
+                    "category",
+                    "country",
+                    "email",
+                    "name_key",
+                    "website_domain",
+                ],
                 ((pk, *values) for pk, values in zip(ids, signatories, strict=True)),
                 now=now,
             )
