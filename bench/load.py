@@ -395,6 +395,116 @@ def summarise_profile(folded: Path, top: int = 15) -> str:
     return f"{total} samples. By package:\n{rows(packages)}\nProject code:\n{rows(lines)}"
 
 
+def new_sign_run(fields: dict, *, secret_key: str, stamps: Path) -> str:
+    """The sign phase's body for a new run of addresses, and a new file of form stamps
+    for it: every POST is a new signer."""
+    body = sign_body(fields, nonce=secrets.token_hex(4))
+    made = form_stamps(secret_key, STAMPS)
+    stamps.write_text("\n".join(made) + "\n")
+    return body
+
+
+def measure_run(
+    url: str,
+    *,
+    server: subprocess.Popen,
+    seconds: float,
+    connections: int,
+    expect: int,
+    script: Path,
+    extra: dict,
+    profile: Path | None,
+) -> dict:
+    """One wrk run against the server (a phase or its warm-up): wrk's figures, the
+    server's CPU per request, the machine's load average before it and when it ended.
+    ``profile``: py-spy two workers all the while (``profile_workers``)."""
+    spies, load_before = [], os.getloadavg()[0]
+    if profile:
+        spies = profile_workers(worker_pids(server.pid), seconds, profile)
+    cpu_before = server_cpu_seconds(server.pid)
+    figures = wrk(
+        url,
+        duration=seconds,
+        connections=connections,
+        expect=expect,
+        script=script,
+        extra=extra,
+    )
+    cpu_after = server_cpu_seconds(server.pid)
+    for spy in spies:
+        if spy.wait(timeout=60) != 0:
+            raise LoadError(f"py-spy failed: {spy.stderr.read()}")
+    cpu_ms = None
+    if cpu_before is not None and cpu_after is not None:
+        cpu_ms = 1000 * (cpu_after - cpu_before) / max(1, figures["requests"])
+    # The machine's load average before the run: other work on it skews requests per
+    # second (not CPU per request).
+    figures.update(
+        cpu_ms_per_request=cpu_ms,
+        load_before=round(load_before, 2),
+        ended=time.time(),
+    )
+    return figures
+
+
+def measure_phases(
+    *,
+    server: subprocess.Popen,
+    base: str,
+    letter_slug: str,
+    secret_key: str,
+    tmpdir: Path,
+    duration: float,
+    sign_duration: float | None,
+    warmup: float,
+    connections: int,
+    profile: Path | None,
+    profile_phase: str,
+) -> tuple[dict, int]:
+    """hello, letter and sign in turn, each after its warm-up, on a healthy server; its
+    files (wrk's script, the form stamps) in ``tmpdir``. Returns the figures of each
+    phase and the sign POSTs answered with the redirect, warm-up included."""
+    script = tmpdir / "load.lua"
+    script.write_text(WRK_SCRIPT)
+    cookie, fields = sign_form(base, letter_slug)
+    form_shown = time.monotonic()
+    stamps = tmpdir / "stamps.txt"
+    sign_extra = {"LOAD_COOKIE": cookie, "LOAD_STAMPS": str(stamps)}
+    phases = {
+        "hello": (f"{base}/bench/hello", 200, {}),
+        "letter": (f"{base}/letters/{letter_slug}/", 200, {}),
+        "sign": (f"{base}/letters/{letter_slug}/sign/", 302, sign_extra),
+    }
+    details = {}
+    sign_posts_answered = 0
+    for name, (url, expect, extra) in phases.items():
+        if name == "sign":
+            # The stamp must be older than the form's minimum time, or every
+            # signature is held for filling the form in too fast.
+            time.sleep(max(0.0, form_shown + FORM_MIN_SECONDS + 1 - time.monotonic()))
+        phase_seconds = sign_duration if name == "sign" and sign_duration else duration
+        for measured, seconds in ((False, warmup), (True, phase_seconds)):
+            if not seconds:
+                continue
+            if extra:
+                extra["LOAD_BODY"] = new_sign_run(fields, secret_key=secret_key, stamps=stamps)
+            figures = measure_run(
+                url,
+                server=server,
+                seconds=seconds,
+                connections=connections,
+                expect=expect,
+                script=script,
+                extra=extra,
+                profile=profile if measured and name == profile_phase else None,
+            )
+            if name == "sign":
+                sign_posts_answered += figures["ok"]
+            if measured:
+                details[name] = figures
+    return details, sign_posts_answered
+
+
 def run_load(
     *,
     database_url: str,
@@ -434,66 +544,22 @@ def run_load(
 
     with tempfile.TemporaryDirectory(prefix="undersigned-load-") as tmp:
         tmpdir = Path(tmp)
-        script = tmpdir / "load.lua"
-        script.write_text(WRK_SCRIPT)
         server = start_server(env=env, port=port, workers=workers, logs=tmpdir)
         try:
             wait_until_healthy(base, server, tmpdir)
-            cookie, fields = sign_form(base, letter_slug)
-            form_shown = time.monotonic()
-            stamps = tmpdir / "stamps.txt"
-            sign_extra = {"LOAD_COOKIE": cookie, "LOAD_STAMPS": str(stamps)}
-            phases = {
-                "hello": (f"{base}/bench/hello", 200, {}),
-                "letter": (f"{base}/letters/{letter_slug}/", 200, {}),
-                "sign": (f"{base}/letters/{letter_slug}/sign/", 302, sign_extra),
-            }
-            details = {}
-            sign_posts_answered = 0
-            for name, (url, expect, extra) in phases.items():
-                if name == "sign":
-                    # The stamp must be older than the form's minimum time, or every
-                    # signature is held for filling the form in too fast.
-                    time.sleep(max(0.0, form_shown + FORM_MIN_SECONDS + 1 - time.monotonic()))
-                phase_seconds = sign_duration if name == "sign" and sign_duration else duration
-                for measured, seconds in ((False, warmup), (True, phase_seconds)):
-                    if not seconds:
-                        continue
-                    if extra:
-                        # A new run of addresses each time: every POST is a new signer.
-                        extra["LOAD_BODY"] = sign_body(fields, nonce=secrets.token_hex(4))
-                        made = form_stamps(env["DJANGO_SECRET_KEY"], STAMPS)
-                        stamps.write_text("\n".join(made) + "\n")
-                    spies, load_before = [], os.getloadavg()[0]
-                    if measured and name == profile_phase and profile:
-                        spies = profile_workers(worker_pids(server.pid), seconds, profile)
-                    cpu_before = server_cpu_seconds(server.pid)
-                    figures = wrk(
-                        url,
-                        duration=seconds,
-                        connections=connections,
-                        expect=expect,
-                        script=script,
-                        extra=extra,
-                    )
-                    cpu_after = server_cpu_seconds(server.pid)
-                    if name == "sign":
-                        sign_posts_answered += figures["ok"]
-                    for spy in spies:
-                        if spy.wait(timeout=60) != 0:
-                            raise LoadError(f"py-spy failed: {spy.stderr.read()}")
-                    if measured:
-                        cpu_ms = None
-                        if cpu_before is not None and cpu_after is not None:
-                            cpu_ms = 1000 * (cpu_after - cpu_before) / max(1, figures["requests"])
-                        # The machine's load average before the phase: other work on it
-                        # skews requests per second (not CPU per request).
-                        figures.update(
-                            cpu_ms_per_request=cpu_ms,
-                            load_before=round(load_before, 2),
-                            ended=time.time(),
-                        )
-                        details[name] = figures
+            details, sign_posts_answered = measure_phases(
+                server=server,
+                base=base,
+                letter_slug=letter_slug,
+                secret_key=env["DJANGO_SECRET_KEY"],
+                tmpdir=tmpdir,
+                duration=duration,
+                sign_duration=sign_duration,
+                warmup=warmup,
+                connections=connections,
+                profile=profile,
+                profile_phase=profile_phase,
+            )
             if server.poll() is not None:
                 raise LoadError(f"gunicorn died during the run:\n{tail(tmpdir / 'error.log')}")
             server_errors = (tmpdir / "error.log").read_text().count("Traceback")

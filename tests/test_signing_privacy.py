@@ -464,7 +464,7 @@ def _last_email_to(address: str) -> str:
     return [message for message in mail.outbox if message.to == [address]][-1].body
 
 
-def _seed(client: Client, site: Site) -> dict[str, Letter]:
+def _seed_letters() -> dict[str, Letter]:
     letters = {
         "open": make_letter(
             title="Open letter on grooming in chat apps",
@@ -485,58 +485,49 @@ def _seed(client: Client, site: Site) -> dict[str, Letter]:
     recipient = make_recipient(name="Chatterbox Platforms")
     for letter in letters.values():
         make_addressee(letter, recipient)
+    return letters
 
-    for signer in SIGNERS:
-        letter = letters[signer.letter]
-        if signer.old_name:
-            _sign(client, letter, replace(signer, name=signer.old_name))
-            body = _last_email_to(signer.email)
-            client.post(_path(_links(body, "confirm")[0]))
-            client.post(_path(_links(body, "withdraw")[0]))
-        response = _sign(client, letter, signer)
-        site.sent_pages[signer.key] = _text(response)
-        if signer.fate == UNCONFIRMED:
-            continue
+
+def _sign_and_follow_links(client: Client, site: Site, letter: Letter, signer: Signer) -> None:
+    """What a signer does, by their fate: sign (a renamed signer first signs under the old
+    name, confirms and withdraws), then use the email's links, keeping the pages seen."""
+    if signer.old_name:
+        _sign(client, letter, replace(signer, name=signer.old_name))
         body = _last_email_to(signer.email)
-        [confirm_url] = _links(body, "confirm")
-        [withdraw_url] = _links(body, "withdraw")
-        if signer.fate == WITHDRAWN_UNCONFIRMED:
-            client.post(_path(withdraw_url))
-            continue
-        if signer.fate == HIDDEN_FIRST:
-            set_status(
-                signatures=Signature.objects.filter(email=signer.email),
-                status=SignatureStatus.HIDDEN,
-                by=None,
-            )
-        before = client.get(_path(confirm_url))
-        after = client.post(_path(confirm_url))
-        site.link_pages[signer.key] = [
-            ("confirm, before", _text(before)),
-            ("confirm, after", _text(after)),
-            ("confirm, again", _text(client.get(_path(confirm_url)))),
-            ("withdraw, before", _text(client.get(_path(withdraw_url)))),
-        ]
-        if signer.fate == WITHDRAWN:
-            site.link_pages[signer.key].append(
-                ("withdraw, after", _text(client.post(_path(withdraw_url))))
-            )
+        client.post(_path(_links(body, "confirm")[0]))
+        client.post(_path(_links(body, "withdraw")[0]))
+    response = _sign(client, letter, signer)
+    site.sent_pages[signer.key] = _text(response)
+    if signer.fate == UNCONFIRMED:
+        return
+    body = _last_email_to(signer.email)
+    [confirm_url] = _links(body, "confirm")
+    [withdraw_url] = _links(body, "withdraw")
+    if signer.fate == WITHDRAWN_UNCONFIRMED:
+        client.post(_path(withdraw_url))
+        return
+    if signer.fate == HIDDEN_FIRST:
+        set_status(
+            signatures=Signature.objects.filter(email=signer.email),
+            status=SignatureStatus.HIDDEN,
+            by=None,
+        )
+    before = client.get(_path(confirm_url))
+    after = client.post(_path(confirm_url))
+    site.link_pages[signer.key] = [
+        ("confirm, before", _text(before)),
+        ("confirm, after", _text(after)),
+        ("confirm, again", _text(client.get(_path(confirm_url)))),
+        ("withdraw, before", _text(client.get(_path(withdraw_url)))),
+    ]
+    if signer.fate == WITHDRAWN:
+        site.link_pages[signer.key].append(
+            ("withdraw, after", _text(client.post(_path(withdraw_url))))
+        )
 
-    signatures = {
-        # The signer's last submission (one who withdrew and signed again has two).
-        signer.key: Signature.objects.select_related("signatory")
-        .filter(email=signer.email)
-        .latest("pk")
-        for signer in SIGNERS
-    }
-    for key, signature in signatures.items():
-        site.recorded[key] = {
-            "email": signature.email,
-            "ip_address": signature.ip_address,
-            "consent_text": signature.consent_text,
-            "moderation_reason": signature.moderation_reason,
-            "status": signature.status,
-        }
+
+def _staff_notes_and_decisions(signatures: dict[str, Signature]) -> None:
+    """Staff at work on every signature: private notes, and the decisions the fates ask."""
     for key, signature in signatures.items():
         # Staff notes, and the signatory's email as staff might copy it there.
         Signature.objects.filter(pk=signature.pk).update(
@@ -565,19 +556,13 @@ def _seed(client: Client, site: Site) -> dict[str, Letter]:
         by=None,
     )
 
-    # Signing again after being confirmed, rejected or hidden: a reminder, nothing changed.
-    for signer in SIGNERS:
-        if signer.signs_twice:
-            _sign(client, letters[signer.letter], signer)
-    # After signing again, which gives an unconfirmed signer a new slug.
-    for key, signature in signatures.items():
-        signature.signatory.refresh_from_db()
-        site.profiles[key] = signature.signatory.get_absolute_url()
 
+def _announce_response_and_unfollow(client: Client, site: Site, letter: Letter) -> None:
+    """A response announced to the letter's followers; the first signer then unfollows."""
     event = record_response_event(
-        addressee=letters["open"].addressees.get(),
+        addressee=letter.addressees.get(),
         kind=ResponseEvent.Kind.REPLIED,
-        date=letters["open"].created_at.date(),
+        date=letter.created_at.date(),
         summary="Chatterbox promised a review.",
     )
     assert announce_response(event)
@@ -588,6 +573,40 @@ def _seed(client: Client, site: Site) -> dict[str, Letter]:
         ("unfollow, before", _text(client.get(_path(unfollow_url)))),
         ("unfollow, after", _text(client.post(_path(unfollow_url)))),
     ]
+
+
+def _seed(client: Client, site: Site) -> dict[str, Letter]:
+    letters = _seed_letters()
+    for signer in SIGNERS:
+        _sign_and_follow_links(client, site, letters[signer.letter], signer)
+
+    signatures = {
+        # The signer's last submission (one who withdrew and signed again has two).
+        signer.key: Signature.objects.select_related("signatory")
+        .filter(email=signer.email)
+        .latest("pk")
+        for signer in SIGNERS
+    }
+    for key, signature in signatures.items():
+        site.recorded[key] = {
+            "email": signature.email,
+            "ip_address": signature.ip_address,
+            "consent_text": signature.consent_text,
+            "moderation_reason": signature.moderation_reason,
+            "status": signature.status,
+        }
+    _staff_notes_and_decisions(signatures)
+
+    # Signing again after being confirmed, rejected or hidden: a reminder, nothing changed.
+    for signer in SIGNERS:
+        if signer.signs_twice:
+            _sign(client, letters[signer.letter], signer)
+    # After signing again, which gives an unconfirmed signer a new slug.
+    for key, signature in signatures.items():
+        signature.signatory.refresh_from_db()
+        site.profiles[key] = signature.signatory.get_absolute_url()
+
+    _announce_response_and_unfollow(client, site, letters["open"])
     return letters
 
 
