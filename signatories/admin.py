@@ -37,9 +37,12 @@ from signatories.importers import (
     confirm_import,
     import_signatures,
     preview_import,
+    record_options,
+    set_aside,
     template_csv,
 )
 from signatories.importers.background import goes_to_worker, queue_confirmation, queue_preview
+from signatories.importers.choices import posted_choices, shown_as, unknown_values
 from signatories.importers.stored import (
     PREVIEW_CSV_COLUMNS,
     ROWS_KEPT,
@@ -331,7 +334,7 @@ class LetterImportMixin:
                 data=bytes(record.content),
                 filename=record.file_name,
                 dry_run=True,
-                date_order=record.date_order,
+                **record_options(record),
             )
             lines = csv_lines(PREVIEW_CSV_COLUMNS, preview_csv_rows(report))
         return csv_response(lines, filename=f"preview-{record.pk}-{record.file_name}.csv")
@@ -350,6 +353,8 @@ class LetterImportMixin:
         context = self._import_context(request, letter)
         if request.method == "POST" and "confirm" in request.POST:
             return self._confirm_import(request, letter, context)
+        if request.method == "POST" and "recheck" in request.POST:
+            return self._recheck_import(request, letter, context)
         form = ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
@@ -361,12 +366,42 @@ class LetterImportMixin:
                 "publish": form.cleaned_data["publish"],
                 "date_order": form.cleaned_data["date_order"],
             }
-            if goes_to_worker(upload_options["data"]):
-                return redirect(_import_status_url(queue_preview(**upload_options)))
-            report, record = preview_import(**upload_options)
-            context.update(_report_context(report, record))
+            return self._preview(request, context, upload_options)
         context["form"] = form
         return TemplateResponse(request, IMPORT_TEMPLATE, context)
+
+    def _preview(self, request, context, options: dict):
+        """Check a file: in this request, or by the task worker for a big one."""
+        if goes_to_worker(options["data"]):
+            return redirect(_import_status_url(queue_preview(**options)))
+        report, record = preview_import(**options)
+        context.update(_report_context(report, record))
+        context["form"] = ImportUploadForm()
+        return TemplateResponse(request, IMPORT_TEMPLATE, context)
+
+    def _recheck_import(self, request, letter, context):
+        """Check a previewed file again with the values and possible duplicates staff
+        chose on its preview: a new preview (the old one is set aside, its file dropped)."""
+        record = _previewed_import(request, letter, button="recheck")
+        mapping, same_as, problems = posted_choices(request.POST, record.mapping)
+        for problem in problems:
+            self.message_user(request, problem, messages.ERROR)
+        try:
+            data = set_aside(record=record)
+        except FileRejected as rejected:
+            self.message_user(request, str(rejected), messages.ERROR)
+            return redirect(request.path)
+        options = {
+            "letter": letter,
+            "data": data,
+            "filename": record.file_name,
+            "user": request.user,
+            "publish": record.publish,
+            "date_order": record.date_order,
+            "mapping": mapping,
+            "same_as": same_as,
+        }
+        return self._preview(request, context, options)
 
     def _confirm_import(self, request, letter, context):
         record = _previewed_import(request, letter)
@@ -434,11 +469,12 @@ def _imported_message(file_name: str, outcome) -> str:
     )
 
 
-def _previewed_import(request, letter) -> SignatureImport:
-    """The import that the confirm button names: a number, of this person's own upload
-    into this letter; anything else is not found (never a server error)."""
+def _previewed_import(request, letter, button: str = "confirm") -> SignatureImport:
+    """The import that the confirm (or check again) button names: a number, of this
+    person's own upload into this letter; anything else is not found (never a server
+    error)."""
     try:
-        import_id = int(request.POST["confirm"])
+        import_id = int(request.POST[button])
     except ValueError:
         raise Http404("No such import.") from None
     return get_object_or_404(
@@ -452,10 +488,16 @@ def _previewed_import(request, letter) -> SignatureImport:
 def _report_context(report, record: SignatureImport) -> dict:
     """What the import page shows of a report: a live one, or one kept on its record."""
     counted = lengths(report)
+    rows = shown_rows(report)
+    chosen = {int(line): pk for line, pk in record.same_as.items()}
     return {
         "report": report,
         "record": record,
-        "rows": shown_rows(report),
+        "rows": rows,
+        "rows_shown_as": [(row, shown_as(row), chosen.get(row.line)) for row in rows],
+        "unknown_values": unknown_values(report, record.mapping),
+        "choosing": record.status == SignatureImport.Status.PREVIEWED
+        and (report.unknown_values or any(row.near_matches for row in rows)),
         "row_count": counted["rows"],
         "error_count": counted["errors"],
     }

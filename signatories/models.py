@@ -907,6 +907,10 @@ class SignatureImport(models.Model):
         default=DateOrder.AUTO,
         help_text="How dates such as 05/06/2023 were read.",
     )
+    # Staff's choices in the preview, applied when the file is checked again and imported:
+    # {column: {value as written (folded): known value}} and {line: signatory id}.
+    mapping = models.JSONField(default=dict, blank=True, editable=False)
+    same_as = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(max_length=20, choices=Status)
     background = models.BooleanField(
         default=False,

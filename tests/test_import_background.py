@@ -55,14 +55,17 @@ def database_tasks(settings):
 def write_csv(path: Path, rows: int, *, bad_every: int = 0, duplicate_of: int = 0) -> Path:
     """``rows`` signatories as a partner's CSV: organisations and individuals, no
     ``display`` column (a warning); with ``bad_every``, every so many a country that does
-    not exist; with ``duplicate_of``, the last row repeats that one's email."""
+    not exist and an invalid email; with ``duplicate_of``, the last row repeats that one's email."""
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["name", "kind", "category", "country", "email"])
         for n in range(rows):
             person = n % 3 != 0
-            country = "Atlantis" if bad_every and n % bad_every == bad_every - 1 else "GB"
+            bad = bad_every and n % bad_every == bad_every - 1
+            country = "Atlantis" if bad else "GB"
             email = f"row-{duplicate_of if duplicate_of and n == rows - 1 else n}@example.org"
+            if bad:  # and an error no mapping mends: the file must be corrected
+                email = f"row-{n}-at-example.org"
             writer.writerow(
                 [
                     f"Background Signer {n:06d}",
@@ -283,7 +286,7 @@ def test_a_file_refused_by_the_worker_keeps_its_errors_and_drops_the_file(
     record = SignatureImport.objects.get()
     page = status_page(admin_client, record)
     assert (record.status, bytes(record.content)) == (Status.REFUSED, b"")
-    assert "3 errors in the rows below" in page
+    assert "3 rows with errors (6 errors in all)" in page
     assert "Atlantis" in page
     assert "Confirm import" not in page
     assert "Preview import" in page  # upload the corrected file
@@ -485,7 +488,7 @@ def test_a_stored_report_reads_back_as_the_report_it_was(letter, tmp_path):
     for name, value in store(report)["properties"].items():
         assert getattr(stored, name) == getattr(report, name) == value, name
     assert lengths(stored) == lengths(report)
-    assert (lengths(report)["rows"], lengths(report)["errors"]) == (40, 5)
+    assert (lengths(report)["rows"], lengths(report)["errors"]) == (40, 10)  # two per bad row
     assert report.warnings  # no "display" column
     assert report.already_signed == 1 and report.duplicates == 1
 
@@ -500,4 +503,4 @@ def test_a_stored_report_keeps_no_more_than_the_rows_shown(letter, tmp_path):
 
     assert len(stored["rows"]) == ROWS_KEPT
     assert [row["line"] for row in stored["rows"][:5]] == [1001, 2001, 3001, 4001, 5001]
-    assert (stored["lengths"]["rows"], stored["lengths"]["errors"]) == (ROWS_KEPT + 500, 5)
+    assert (stored["lengths"]["rows"], stored["lengths"]["errors"]) == (ROWS_KEPT + 500, 10)

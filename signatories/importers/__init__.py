@@ -69,6 +69,8 @@ __all__ = [
     "import_signatures",
     "preview_import",
     "read_records",
+    "record_options",
+    "set_aside",
     "record_import",
     "set_import_outcome",
     "set_preview_outcome",
@@ -279,14 +281,25 @@ def _store_counts(record: SignatureImport, report: ImportReport) -> None:
     record.errors = len(report.errors) + len(report.file_errors)
 
 
+def record_options(record: SignatureImport) -> dict:
+    """How the file on ``record`` is read each time: the date order, and the values and
+    possible duplicates staff chose in the preview."""
+    return {
+        "date_order": record.date_order,
+        "mapping": record.mapping,
+        "same_as": {int(line): pk for line, pk in record.same_as.items()},
+    }
+
+
 def set_preview_outcome(record: SignatureImport, report: ImportReport) -> None:
     """What a preview found, on its record (not saved): previewed, the file kept for the
-    confirmation, or refused, the file dropped."""
+    confirmation, or for checking again when every error is a value staff can map; else
+    refused, the file dropped (it must be corrected)."""
     _store_counts(record, report)
-    record.status = (
-        SignatureImport.Status.PREVIEWED if report.ok else SignatureImport.Status.REFUSED
-    )
-    if not report.ok:
+    mappable = sum(sum(counts.values()) for counts in report.unknown_values.values())
+    kept = report.ok or (not report.file_errors and mappable == len(report.errors))
+    record.status = SignatureImport.Status.PREVIEWED if kept else SignatureImport.Status.REFUSED
+    if not kept:
         record.content = b""
 
 
@@ -312,16 +325,10 @@ def preview_import(
     user,
     publish: bool,
     date_order: str = DateOrder.AUTO,
+    mapping: dict[str, dict[str, str]] | None = None,
+    same_as: dict[int, int] | None = None,
 ) -> tuple[ImportReport, SignatureImport]:
     """A dry run whose file is kept, so that staff can confirm exactly what they saw."""
-    report = import_signatures(
-        letter=letter,
-        data=data,
-        filename=filename,
-        dry_run=True,
-        publish=publish,
-        date_order=date_order,
-    )
     record = SignatureImport(
         letter=letter,
         user=user,
@@ -329,7 +336,17 @@ def preview_import(
         file_size=len(data),
         publish=publish,
         date_order=date_order,
+        mapping=mapping or {},
+        same_as={str(line): pk for line, pk in (same_as or {}).items()},
         content=data,
+    )
+    report = import_signatures(
+        letter=letter,
+        data=data,
+        filename=filename,
+        dry_run=True,
+        publish=publish,
+        **record_options(record),
     )
     set_preview_outcome(record, report)
     record.save()
@@ -348,11 +365,24 @@ def confirm_import(*, record: SignatureImport) -> ImportReport:
         filename=record.file_name,
         dry_run=False,
         publish=record.publish,
-        date_order=record.date_order,
+        **record_options(record),
     )
     set_import_outcome(record, report)
     record.save()
     return report
+
+
+@transaction.atomic
+def set_aside(*, record: SignatureImport) -> bytes:
+    """A previewed file's bytes, its record set aside (refused, the file dropped) because
+    staff are checking the file again with their choices: a new preview takes its place."""
+    record = SignatureImport.objects.select_for_update().get(pk=record.pk)
+    if record.status != SignatureImport.Status.PREVIEWED:
+        raise FileRejected(ALREADY_CONFIRMED)
+    data = bytes(record.content)
+    record.status, record.content, record.preview_csv = SignatureImport.Status.REFUSED, b"", ""
+    record.save(update_fields=["status", "content", "preview_csv"])
+    return data
 
 
 def record_import(

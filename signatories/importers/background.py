@@ -39,6 +39,7 @@ from signatories.importers import (
     ImportReport,
     Progress,
     import_signatures,
+    record_options,
     set_import_outcome,
     set_preview_outcome,
 )
@@ -80,6 +81,8 @@ def queue_preview(
     user,
     publish: bool,
     date_order: str = DateOrder.AUTO,
+    mapping: dict[str, dict[str, str]] | None = None,
+    same_as: dict[int, int] | None = None,
 ) -> SignatureImport:
     """Keep the file on a queued record, and have the worker check it once committed."""
     record = SignatureImport.objects.create(
@@ -89,6 +92,8 @@ def queue_preview(
         file_size=len(data),
         publish=publish,
         date_order=date_order,
+        mapping=mapping or {},
+        same_as={str(line): pk for line, pk in (same_as or {}).items()},
         content=data,
         status=Status.QUEUED,
         background=True,
@@ -191,7 +196,7 @@ def _run(record: SignatureImport, *, dry_run: bool, on_written=None) -> ImportRe
         filename=record.file_name,
         dry_run=dry_run,
         publish=record.publish,
-        date_order=record.date_order,
+        **record_options(record),
         progress=_progress_recorder(record.pk),
         on_written=on_written,
     )
