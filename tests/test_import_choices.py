@@ -35,7 +35,8 @@ def test_unknown_values_are_offered_once_each_with_their_rows(admin_client, lett
     page = response.content.decode()
     assert "Values the site does not know" in page
     # One select per value, however many rows use it, whatever its case.
-    assert page.count('name="map:category:advocacy"') == 1
+    assert page.count('name="map:category@individual:advocacy"') == 1
+    assert "<td>category (individuals)</td>" in page
     assert "<td>“advocacy”</td>\\n        <td>2</td>".replace("\\n", "\n") in page
     assert 'name="map:country:Ruritania"' in page
     assert '<option value="GB">United Kingdom (GB)</option>' in page
@@ -53,9 +54,9 @@ def test_mapping_in_the_admin_checks_the_file_again_and_imports_it(admin_client,
         url(letter),
         {
             "recheck": first.pk,
-            "map:category:survivor collective": "network",
-            "map:category:Advocacy org": "advocacy_group",
-            "map:category:advocacy": "advocate",
+            "map:category@organisation:survivor collective": "network",
+            "map:category@organisation:Advocacy org": "advocacy_group",
+            "map:category@individual:advocacy": "advocate",
             "map:country:Ruritania": "GB",
             "map:display:Only initials": "initials",
         },
@@ -65,11 +66,11 @@ def test_mapping_in_the_admin_checks_the_file_again_and_imports_it(admin_client,
     second = latest()
     assert second.pk != first.pk
     assert second.mapping == {
-        "category": {
+        "category@organisation": {
             "survivor collective": "network",
             "advocacy org": "advocacy_group",
-            "advocacy": "advocate",
         },
+        "category@individual": {"advocacy": "advocate"},
         "country": {"ruritania": "GB"},
         "display": {"only initials": "initials"},
     }
@@ -166,9 +167,9 @@ def test_a_big_file_checked_again_goes_to_the_worker_with_its_choices(
             url(letter),
             {
                 "recheck": first.pk,
-                "map:category:survivor collective": "network",
-                "map:category:Advocacy org": "advocacy_group",
-                "map:category:advocacy": "advocate",
+                "map:category@organisation:survivor collective": "network",
+                "map:category@organisation:Advocacy org": "advocacy_group",
+                "map:category@individual:advocacy": "advocate",
                 "map:country:Ruritania": "GB",
                 "map:display:Only initials": "initials",
             },

@@ -25,7 +25,9 @@ def test_unknown_values_are_listed_once_each_with_their_rows(letter):
 
     assert not report.ok
     assert report.unknown_values == {
-        "category": {"survivor collective": 1, "Advocacy org": 1, "advocacy": 2},
+        # A category by the kind it is for: one value may be mapped one way for each.
+        "category@organisation": {"survivor collective": 1, "Advocacy org": 1},
+        "category@individual": {"advocacy": 2},
         "country": {"Ruritania": 2},
         "display": {"Only initials": 1},
     }
@@ -102,8 +104,9 @@ def test_the_command_lists_unknown_values_with_the_map_to_write(letter):
     with pytest.raises(CommandError):
         call_command("import_signatures", letter.slug, str(FILE), "--dry-run", stderr=err)
 
-    assert "Unknown category “advocacy” in 2 rows: map it with --map 'category:advocacy=…'." in (
-        err.getvalue()
+    assert (
+        "Unknown category@individual “advocacy” in 2 rows: map it with "
+        "--map 'category@individual:advocacy=…'." in err.getvalue()
     )
     assert "Unknown display “Only initials” in 1 row:" in err.getvalue()
 
@@ -115,6 +118,10 @@ def test_the_command_lists_unknown_values_with_the_map_to_write(letter):
         ("category:advocacy=", "write COLUMN:VALUE=KNOWN"),
         ("category:advocacy=lobbyists", "“lobbyists” is not a category: use one of"),
         ("name:Bob=Robert", "“name” cannot be mapped: only kind, category, display, country"),
+        (
+            "category@organisation:advocacy=advocate",
+            "“advocate” is not a category for organisation: use one of",
+        ),
         ("country:Ruritania=Atlantis", "“Atlantis” is not a country"),
         ("display:secret=hidden", "“hidden” is not a display"),
     ],
@@ -129,3 +136,22 @@ def test_a_map_that_cannot_be_used_is_refused_before_reading(letter, entry, mess
 
 def test_a_value_with_an_equals_sign_or_colon_maps(letter):
     assert parse_mapping(["display:a:b=c=initials"]) == {"display": {"a:b=c": Display.INITIALS}}
+
+
+def test_one_value_maps_one_way_for_people_and_another_for_organisations(letter):
+    data = b"name,kind,category\nRae Person,individual,advocacy\nStand Together,org,Advocacy\n"
+    report = import_signatures(
+        letter=letter,
+        data=data,
+        filename="kinds.csv",
+        dry_run=False,
+        mapping=parse_mapping(
+            ["category@individual:advocacy=advocate", "category@organisation:advocacy=ngo"]
+        ),
+    )
+
+    assert report.ok, report.errors
+    assert dict(Signatory.objects.values_list("name", "category")) == {
+        "Rae Person": Category.ADVOCATE,
+        "Stand Together": Category.NGO,
+    }

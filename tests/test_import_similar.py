@@ -152,6 +152,6 @@ def test_a_stored_preview_keeps_near_matches_text_lines_and_unknown_values(lette
     by_line = {row.line: row for row in restored.rows}
     assert by_line[2].near_matches == report.rows[0].near_matches != []
     assert restored.text_lines == report.text_lines == {3: 4}
-    assert restored.unknown_values == {"category": {"lobbying": 1}}
+    assert restored.unknown_values == {"category@organisation": {"lobbying": 1}}
     assert str(restored.errors[0]) == str(report.errors[0])
     assert str(report.errors[0]).startswith("Line 3 (line 4 in a text editor)")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.http import QueryDict
 from django_countries import countries
 
-from signatories.importers.cleaning import choice_key, known_value
+from signatories.importers.cleaning import CATEGORIES_BY_KIND, choice_key, known_value
 from signatories.importers.report import ImportReport, ImportRow
 from signatories.models import Category, Display, SignatoryKind, Verification, public_name_of
 
@@ -19,6 +19,14 @@ CHOICES = {
     "category": Category.choices,
     "display": Display.choices,
     "verification": Verification.choices,
+    **{
+        f"category@{kind}": [(c.value, c.label) for c in Category if c in categories]
+        for kind, categories in CATEGORIES_BY_KIND.items()
+    },
+}
+# How the page names a column whose values are mapped.
+COLUMN_LABELS = {
+    f"category@{kind.value}": f"category ({kind.label.lower()}s)" for kind in SignatoryKind
 }
 
 
@@ -27,6 +35,7 @@ class UnknownValue:
     """A value of the file the site does not know, for the mapping form."""
 
     column: str
+    label: str
     value: str
     rows: int
     field: str  # the form field's name
@@ -39,6 +48,7 @@ def unknown_values(report: ImportReport, mapping: dict[str, dict[str, str]]) -> 
     return [
         UnknownValue(
             column,
+            COLUMN_LABELS.get(column, column),
             value,
             rows,
             f"{MAP_PREFIX}{column}:{value}",

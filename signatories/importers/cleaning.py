@@ -370,7 +370,9 @@ class Cleaning:
         spelling = self.rules.spellings.setdefault((column, choice_key(raw)), raw)
         counts = self.rules.unknown.setdefault(column, {})
         counts[spelling] = counts.get(spelling, 0) + 1
-        self.error(column, f"{reason} Map it to a known value, or correct the file.")
+        self.error(
+            column.partition("@")[0], f"{reason} Map it to a known value, or correct the file."
+        )
 
 
 def _within_limit(column: str, value: str, row: Cleaning) -> str:
@@ -399,10 +401,14 @@ def clean_kind(raw: str, row: Cleaning) -> str | None:
 def clean_category(raw: str, row: Cleaning) -> str | None:
     if not raw:
         return Category.OTHER
-    category = CATEGORIES.get(choice_key(row.mapped("category", raw)))
     kind = row.parsed["kind"]
+    # A value may be mapped for one kind ("advocacy" read as advocate for people and as
+    # advocacy group for organisations), or for both.
+    for_kind = f"category@{kind}" if kind else "category"
+    mapped = row.mapped(for_kind, raw)
+    category = CATEGORIES.get(choice_key(mapped if mapped != raw else row.mapped("category", raw)))
     if category is None:
-        row.unknown("category", raw, f"unknown category “{raw}”.")
+        row.unknown(for_kind, raw, f"unknown category “{raw}”.")
     elif kind and category not in CATEGORIES_BY_KIND[kind]:
         allowed = ", ".join(choice.value for choice in CATEGORIES_BY_KIND[kind])
         row.error(
@@ -584,6 +590,20 @@ def parse_row(
 # Mapping unknown values
 
 
+def _categories_of(kind: str) -> dict[str, str]:
+    return {key: value for key, value in CATEGORIES.items() if value in CATEGORIES_BY_KIND[kind]}
+
+
+# The values each mappable column (or a kind's categories) knows, by ``choice_key``.
+KNOWN = {
+    "kind": KINDS,
+    "category": CATEGORIES,
+    "display": DISPLAYS,
+    "verification": VERIFICATIONS,
+    **{f"category@{kind}": _categories_of(kind) for kind in SignatoryKind},
+}
+
+
 def known_value(column: str, text: str) -> str:
     """The value of ``column`` that ``text`` names: a code or a label, any case (a
     country's code or a name ``country_code`` knows). ValueError says which are known."""
@@ -591,12 +611,15 @@ def known_value(column: str, text: str) -> str:
         if code := country_code(text):
             return code
         raise ValueError(f"“{text}” is not a country: use an ISO code such as GB or a name.")
-    table = {"kind": KINDS, "category": CATEGORIES, "display": DISPLAYS}.get(column)
+    table = KNOWN.get(column)
     if table is None:
-        raise ValueError(f"“{column}” cannot be mapped: only {', '.join(MAPPABLE)} can.")
+        raise ValueError(
+            f"“{column}” cannot be mapped: only {', '.join(MAPPABLE)} can (a category for "
+            "one kind as category@individual or category@organisation)."
+        )
     if (value := table.get(choice_key(text))) is None:
         known = ", ".join(sorted({str(value) for value in table.values()}))
-        raise ValueError(f"“{text}” is not a {column}: use one of {known}.")
+        raise ValueError(f"“{text}” is not a {column.replace('@', ' for ')}: use one of {known}.")
     return str(value)
 
 
