@@ -65,6 +65,24 @@ def _comparable(row: ImportRow) -> bool:
     return parsed["display"] == Display.FULL and " " in parsed["name_key"]
 
 
+# Each wanted (key, kind)'s nearest recorded keys of that kind, by the trigram index.
+NEAR_SQL = """
+    SELECT wanted.key, near.id, near.name, near.country, near.kind,
+           EXISTS (SELECT 1 FROM signatories_signature g
+                   WHERE g.signatory_id = near.id AND g.letter_id = %s),
+           similarity(near.name_key, wanted.key)
+    FROM unnest(%s::text[], %s::text[]) AS wanted(key, kind)
+    CROSS JOIN LATERAL (
+        SELECT s.id, s.name, s.country, s.kind, s.name_key
+        FROM signatories_signatory s
+        WHERE s.name_key %% wanted.key AND s.kind = wanted.kind
+          AND s.name_key <> wanted.key
+        ORDER BY s.name_key <-> wanted.key
+        LIMIT %s
+    ) AS near
+"""
+
+
 def _similar_postgresql(
     letter: Letter, wanted: set[tuple[str, str]], report: ImportReport
 ) -> dict[str, list[NearMatch]]:
@@ -72,21 +90,6 @@ def _similar_postgresql(
     key is most like it, in one query: the GiST trigram index gives each key's nearest
     (``<->``) first, so a name among ten thousand similar ones ("University of …") costs
     what a rare one does, and ``%`` keeps those over ``THRESHOLD``."""
-    sql = """
-        SELECT wanted.key, near.id, near.name, near.country, near.kind,
-               EXISTS (SELECT 1 FROM signatories_signature g
-                       WHERE g.signatory_id = near.id AND g.letter_id = %s),
-               similarity(near.name_key, wanted.key)
-        FROM unnest(%s::text[], %s::text[]) AS wanted(key, kind)
-        CROSS JOIN LATERAL (
-            SELECT s.id, s.name, s.country, s.kind, s.name_key
-            FROM signatories_signatory s
-            WHERE s.name_key %% wanted.key AND s.kind = wanted.kind
-              AND s.name_key <> wanted.key
-            ORDER BY s.name_key <-> wanted.key
-            LIMIT %s
-        ) AS near
-    """
     keys, kinds = zip(*sorted(wanted), strict=True)
     found: dict[str, list[NearMatch]] = {}
     try:
@@ -101,7 +104,7 @@ def _similar_postgresql(
                 [str(THRESHOLD), f"{SECONDS * 1000:.0f}"],
             )
             [(timeout, *_)] = cursor.fetchall()
-            cursor.execute(sql, [letter.pk, list(keys), list(kinds), SHOWN])
+            cursor.execute(NEAR_SQL, [letter.pk, list(keys), list(kinds), SHOWN])
             rows = cursor.fetchall()
             cursor.execute("SELECT set_config('statement_timeout', %s, true)", [timeout])
     except OperationalError:  # the statement timed out: rolled back to before it
