@@ -1,7 +1,6 @@
 import functools
 
 from django import forms
-from django.utils.text import slugify
 from django_countries import countries
 
 from signatories.abuse import (
@@ -25,6 +24,7 @@ from signatories.models import (
     normalise_name,
 )
 from signatories.signing import CONSENT_TEXT, SignerDetails
+from signatories.slugs import slug_base
 
 
 @functools.cache
@@ -48,7 +48,7 @@ class CountryChoiceField(forms.ChoiceField):
 
 def unique_signatory_slug(name: str, *, exclude_pk: int | None = None) -> str:
     """A free slug for ``name``: ``barnardos``, then ``barnardos-2``, ``barnardos-3``…"""
-    base = (slugify(name) or "signatory")[:200]
+    base = slug_base(name)
     taken = set(
         Signatory.objects.filter(slug__startswith=base)
         .exclude(pk=exclude_pk)

@@ -15,6 +15,7 @@ from django_countries.fields import CountryField
 
 from config.history import HistoricalRecords
 from letters.models import Letter, ResponseEvent
+from signatories.slugs import validate_slug
 
 
 class SignatoryKind(models.TextChoices):
@@ -143,11 +144,13 @@ class Signatory(models.Model):
         help_text="Full name of the organisation or person. For a person it is shown only "
         "in the form each signature allows.",
     )
-    slug = models.SlugField(
+    # Not a SlugField: its validation refuses the marks of many scripts (signatories.slugs).
+    slug = models.CharField(
         max_length=220,
         unique=True,
-        help_text="Used in the signatory's web address. Only people shown by full name get "
-        "a public page.",
+        validators=[validate_slug],
+        help_text="Used in the signatory's web address, e.g. “zoe-zizek” or “张伟”. Only "
+        "people shown by full name get a public page.",
     )
     kind = models.CharField(max_length=20, choices=SignatoryKind)
     category = models.CharField(
