@@ -396,6 +396,53 @@ def test_every_slug_on_a_public_page_belongs_to_someone_named_in_full_there(clie
     assert set(links) == {shown.get_absolute_url()}
 
 
+def test_renaming_a_person_gives_their_page_a_slug_without_the_former_name(
+    admin_client, client, letter
+):
+    signatory = admin_add(admin_client, "Jane Müller")
+    make_signature(letter, signatory)
+    assert signatory.slug == "jane-muller"
+
+    response = admin_client.post(
+        reverse("admin:signatories_signatory_change", args=[signatory.pk]),
+        admin_signatory_form(name="Jane Moss", slug=signatory.slug),
+    )
+    assert response.status_code == 302
+    signatory.refresh_from_db()
+    [link] = signatory_links(client.get(letter.get_absolute_url()))
+
+    assert signatory.slug == "jane-moss"
+    assert link == "/signatories/jane-moss/"
+    assert "müller" not in page_text(client.get(link)).casefold()
+    assert "muller" not in page_text(client.get(link)).casefold()
+    assert client.get("/signatories/jane-muller/").status_code == 404
+    assert found(client, letter, "muller") == []
+    assert found(client, letter, "moss") == ["Jane Moss"]
+
+
+def test_renaming_keeps_a_slug_staff_chose_themselves(admin_client):
+    admin_client.post(
+        reverse("admin:signatories_signatory_add"),
+        admin_signatory_form(
+            name="National Society", slug="nspcc", kind="organisation", category="charity"
+        ),
+    )
+    signatory = Signatory.objects.get(slug="nspcc")
+
+    admin_client.post(
+        reverse("admin:signatories_signatory_change", args=[signatory.pk]),
+        admin_signatory_form(
+            name="National Society for Children",
+            slug="nspcc",
+            kind="organisation",
+            category="charity",
+        ),
+    )
+    signatory.refresh_from_db()
+
+    assert (signatory.name, signatory.slug) == ("National Society for Children", "nspcc")
+
+
 # The migration that folds the existing sort names
 
 
