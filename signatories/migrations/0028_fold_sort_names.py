@@ -75,10 +75,27 @@ def fold_sort_names(apps, schema_editor):
                 changed.append(Signature(pk=pk, list_rank=key[0], sort_name=key[1]))
                 letters.add(letter_id)
         if changed:
-            with transaction.atomic():
-                Signature.objects.bulk_update(changed, ["list_rank", "sort_name"], batch_size=500)
+            _write(Signature, changed, schema_editor.connection)
     for letter_id in sorted(letters):
         _mark_again(apps, letter_id)
+
+
+def _write(Signature, changed: list, connection) -> None:
+    """The changed keys, in one transaction. On PostgreSQL one UPDATE … FROM (VALUES …):
+    bulk_update's CASE over every id took twelve minutes for 720,000 rows."""
+    with transaction.atomic(using=connection.alias):
+        if connection.vendor != "postgresql":
+            Signature.objects.bulk_update(changed, ["list_rank", "sort_name"], batch_size=500)
+            return
+        table = connection.ops.quote_name(Signature._meta.db_table)
+        rows = ", ".join(["(%s, %s, %s)"] * len(changed))
+        params = [value for s in changed for value in (s.pk, s.list_rank, s.sort_name)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS s SET list_rank = v.rank::smallint, sort_name = v.name "  # noqa: S608 - the table name is ours, the values are parameters
+                f"FROM (VALUES {rows}) AS v(id, rank, name) WHERE s.id = v.id::bigint",
+                params,
+            )
 
 
 def _mark_again(apps, letter_id: int) -> None:
