@@ -31,7 +31,6 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from django.utils.text import slugify  # noqa: E402
 
 from letters.models import Letter  # noqa: E402
 from signatories.importers import import_signatures  # noqa: E402
@@ -41,6 +40,7 @@ from signatories.models import (  # noqa: E402
     identity_values,
     list_sort_key,
 )
+from signatories.slugs import slug_base  # noqa: E402
 
 COUNTRIES = ["GB", "US", "FR", "DE", "CA", "AU", "BE", "GR", "TH", ""]
 HEADER = ["name", "kind", "category", "country", "email", "display"]
@@ -91,7 +91,7 @@ def copy_from_seconds(letter: Letter, rows: list[dict[str, str]]) -> float:
             Signatory,
             {
                 "name": row["name"],
-                "slug": slugify(row["name"]),
+                "slug": slug_base(row["name"]),
                 "kind": row["kind"],
                 "category": row["category"],
                 "country": row["country"],

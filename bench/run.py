@@ -65,7 +65,6 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from django.utils.text import slugify  # noqa: E402
 from django_tasks_db.models import DBTaskResult  # noqa: E402
 from psycopg import sql  # noqa: E402
 
@@ -86,6 +85,7 @@ from signatories.models import (  # noqa: E402
     list_sort_key,
 )
 from signatories.paging import encode_cursor  # noqa: E402
+from signatories.slugs import slug_base  # noqa: E402
 from signatories.synthetic import generate_signatures  # noqa: E402
 from signatories.tallies import reconcile, refresh_tally  # noqa: E402
 
@@ -490,7 +490,7 @@ def measure_import(count: int) -> dict:
         signatories = [
             (
                 r.name,
-                slugify(r.name),
+                slug_base(r.name),
                 r.kind,
                 r.category,
                 r.country,

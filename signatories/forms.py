@@ -1,7 +1,6 @@
 import functools
 
 from django import forms
-from django.utils.text import slugify
 from django_countries import countries
 
 from signatories.abuse import (
@@ -25,6 +24,7 @@ from signatories.models import (
     normalise_name,
 )
 from signatories.signing import CONSENT_TEXT, SignerDetails
+from signatories.slugs import slug_base
 
 
 @functools.cache
@@ -48,7 +48,7 @@ class CountryChoiceField(forms.ChoiceField):
 
 def unique_signatory_slug(name: str, *, exclude_pk: int | None = None) -> str:
     """A free slug for ``name``: ``barnardos``, then ``barnardos-2``, ``barnardos-3``…"""
-    base = (slugify(name) or "signatory")[:200]
+    base = slug_base(name)
     taken = set(
         Signatory.objects.filter(slug__startswith=base)
         .exclude(pk=exclude_pk)
@@ -83,7 +83,10 @@ class SignatoryForm(forms.ModelForm):
         # Absent when the admin shows the signatory read-only (staff who may only view).
         if "slug" in self.fields:
             self.fields["slug"].required = False
-            self.fields["slug"].help_text = "Leave empty to make one from the name."
+            self.fields["slug"].help_text = (
+                "Leave empty to make one from the name. One made from the name follows it "
+                "when the name changes, so that a former name never stays in the address."
+            )
 
     def clean_name(self):
         return normalise_name(self.cleaned_data["name"])
@@ -98,9 +101,21 @@ class SignatoryForm(forms.ModelForm):
         if kind and category and category not in allowed:
             labels = ", ".join(str(c.label).lower() for c in allowed)
             self.add_error("category", f"For {kind}s choose one of: {labels}.")
-        if cleaned.get("name") and not cleaned.get("slug"):
+        if cleaned.get("name") and (not cleaned.get("slug") or self._slug_follows_name(cleaned)):
             cleaned["slug"] = unique_signatory_slug(cleaned["name"], exclude_pk=self.instance.pk)
         return cleaned
+
+    def _slug_follows_name(self, cleaned) -> bool:
+        """Whether a rename takes a new slug: when the slug was made from the old name and
+        staff left it as it was. Else the old name would stay in the address of the
+        person's page after, say, a survivor asked to be shown under another name. A
+        slug staff chose themselves ("nspcc") stays."""
+        if not self.instance.pk or "name" not in self.changed_data:
+            return False
+        if "slug" not in self.fields or "slug" in self.changed_data:
+            return False
+        old_base = slug_base(self.instance.name)
+        return cleaned["slug"] == old_base or cleaned["slug"].startswith(f"{old_base}-")
 
 
 class SignatureForm(forms.ModelForm):

@@ -1,32 +1,31 @@
 """Who signed which letter, and how each signer chose to be shown.
 
 A signatory's full name is private to staff unless the signature's ``display`` says
-otherwise: every public rendering goes through ``Signature.public_name`` (Python) or
-``public_name_search`` / ``display_order`` (SQL), never ``signatory.name`` directly.
+otherwise: every public rendering goes through ``Signature.public_name`` (Python), and
+every public search and ordering through ``Signature.sort_name`` (SQL), the name as shown,
+folded; never ``signatory.name`` directly.
 """
+
+import unicodedata
 
 from django.conf import settings
 from django.db import models
 from django.db.models import (
-    Case,
     Count,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Lower, StrIndex, Substr
-from django.db.models.lookups import GreaterThan
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django_countries.fields import CountryField
 
 from config.history import HistoricalRecords
 from letters.models import Letter, ResponseEvent
 from signatories.identity import name_key, website_domain
+from signatories.slugs import validate_slug
 
 
 class SignatoryKind(models.TextChoices):
@@ -182,11 +181,13 @@ class Signatory(models.Model):
         help_text="Full name of the organisation or person. For a person it is shown only "
         "in the form each signature allows.",
     )
-    slug = models.SlugField(
+    # Not a SlugField: its validation refuses the marks of many scripts (signatories.slugs).
+    slug = models.CharField(
         max_length=220,
         unique=True,
-        help_text="Used in the signatory's web address. Only people shown by full name get "
-        "a public page.",
+        validators=[validate_slug],
+        help_text="Used in the signatory's web address, e.g. “zoe-zizek” or “张伟”. Only "
+        "people shown by full name get a public page.",
     )
     kind = models.CharField(max_length=20, choices=SignatoryKind)
     category = models.CharField(
@@ -323,7 +324,7 @@ class SignatoryRedirect(models.Model):
 
 
 def first_name_of(name: str) -> str:
-    """The first word of a name; mirrors ``first_name_expression`` in SQL."""
+    """The first word of a name."""
     return name.strip().split(" ", 1)[0]
 
 
@@ -351,32 +352,52 @@ class ListRank(models.IntegerChoices):
     UNNAMED = 2, "Person, not named"
 
 
+# The displays under which a name can be searched and sorts by name.
+NAMED_DISPLAYS = (Display.FULL, Display.FIRST_NAME)
+
+
 def list_sort_key(*, kind: str, display: str, name: str) -> tuple[int, str]:
     """``(list_rank, sort_name)`` of a signature: named ones alphabetically by the name as
     shown, unnamed ones by when they signed (their id). Never a hidden name, whose place
-    in the list would give it away."""
+    in the list would give it away, and which a search (``search_public_name``) would
+    find: ``sort_name`` is empty unless the name is shown in full or by first name, whatever
+    the kind (a database constraint holds it)."""
+    named = display in NAMED_DISPLAYS
+    sort_name = sort_name_of(public_name_of(name, display)) if named else ""
     if kind == SignatoryKind.ORGANISATION:
-        return ListRank.ORGANISATION, sort_name_of(name)
-    if display in (Display.FULL, Display.FIRST_NAME):
-        return ListRank.NAMED, sort_name_of(public_name_of(name, display))
-    return ListRank.UNNAMED, ""
+        return ListRank.ORGANISATION, sort_name
+    return (ListRank.NAMED, sort_name) if named else (ListRank.UNNAMED, "")
+
+
+# Typographic apostrophes, quotes and dashes, as a word processor or phone types them,
+# folded to the plain ones a visitor types: "O’Brien" is found by "o'brien".
+_PUNCTUATION_FOLDS = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bb\u02bc\u00b4\u0060", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    }
+)
+
+
+def fold_name(text: str) -> str:
+    """``text`` as names are compared: without accents or other combining marks, case
+    folded, compatibility forms spelled out (NFKD: "ﬁ" is "fi", a full-width "Ｚ" is
+    "z"), typographic punctuation plain. "Zoë", "ZOE" and "zoe" all fold to "zoe",
+    "Žižek" to "zizek", "Straße" to "strasse". The same on every database, so a search
+    needs no extension; a frozen copy lives in migration 0028."""
+    text = unicodedata.normalize("NFKD", text.translate(_PUNCTUATION_FOLDS)).casefold()
+    decomposed = unicodedata.normalize("NFKD", text)  # what case folding composed anew
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def sort_name_of(shown_name: str) -> str:
-    """A shown name as it sorts: in lower case, without a leading "The " (“The Children's
-    Society” sorts under C), as a reader looks for it."""
-    lowered = shown_name.lower()
-    if lowered.startswith("the ") and lowered[4:].strip():
-        lowered = lowered[4:].lstrip()
-    return lowered[:200]
-
-
-def first_name_expression(field: str = "signatory__name"):
-    space = StrIndex(field, Value(" "))
-    return Case(
-        When(GreaterThan(space, 0), then=Substr(field, 1, space - 1)),
-        default=F(field),
-    )
+    """A shown name as it sorts and is searched: folded (``fold_name``), without a leading
+    "The " (“The Children's Society” sorts under C), as a reader looks for it."""
+    folded = fold_name(shown_name)
+    if folded.startswith("the ") and folded[4:].strip():
+        folded = folded[4:].lstrip()
+    return folded[:200]
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -404,12 +425,15 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(display=Display.FULL)
 
     def search_public_name(self, text: str):
-        """Match ``text`` against the name as the public sees it, so a search can never
-        reveal a hidden surname. Initials and anonymous signatures never match."""
-        return self.alias(_first_name=first_name_expression()).filter(
-            Q(display=Display.FULL, signatory__name__icontains=text)
-            | Q(display=Display.FIRST_NAME, _first_name__icontains=text)
-        )
+        """Match ``text`` against the name as the public sees it, accents and case
+        ignored (``q=zoe`` finds "Zoë"), so a search can never reveal a hidden surname:
+        it reads only ``sort_name``, which holds the shown name, folded, and is empty for
+        initials and anonymous signatures. ``text`` is folded the same way, leading "The "
+        included, so "the children" finds "The Children's Society"."""
+        folded = sort_name_of(" ".join(text.split()))
+        if not folded:  # nothing but accents: every name would contain it
+            return self.none()
+        return self.filter(sort_name__contains=folded)
 
     def breakdown(self) -> list[dict]:
         """Counts per (kind, category, country) in one aggregate query:
@@ -536,6 +560,8 @@ class Signature(models.Model):
     )
     # Derived from the signatory's kind and name and this display (``list_sort_key``):
     # kept in step by save() here and by Signatory.save(), and set by every bulk insert.
+    # sort_name is the name as shown, folded (``sort_name_of``): what the public name
+    # search reads, so it is empty whenever the name is hidden (a constraint below).
     list_rank = models.PositiveSmallIntegerField(
         choices=ListRank, default=ListRank.NAMED, editable=False
     )
@@ -615,6 +641,11 @@ class Signature(models.Model):
                 condition=~Q(source=Source.PUBLIC_FORM)
                 | ~Q(consent_text="") & Q(consented_at__isnull=False),
                 name="signature_public_form_has_consent",
+            ),
+            # The public name search reads sort_name: a hidden name must not be in it.
+            models.CheckConstraint(
+                condition=Q(sort_name="") | Q(display__in=NAMED_DISPLAYS),
+                name="signature_sort_name_only_when_named",
             ),
         ]
         indexes = [

@@ -23,7 +23,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 
 from letters.models import Letter
 from signatories import resilience
@@ -38,6 +37,7 @@ from signatories.models import (
     Source,
     Verification,
 )
+from signatories.slugs import slug_base
 from signatories.tallies import schedule_refresh
 
 CONSENT_TEXT = (
@@ -116,7 +116,7 @@ def public_form_slug(details: SignerDetails) -> str:
     people with the same name signing at the same moment can't both take."""
     suffix = secrets.token_hex(4)
     if details.display == Display.FULL:
-        return f"{(slugify(details.name) or 'signatory')[:200]}-{suffix}"
+        return f"{slug_base(details.name)}-{suffix}"
     return f"signer-{suffix}{secrets.token_hex(2)}"
 
 

@@ -17,7 +17,8 @@ urlpatterns = [
     path("letters/<slug:slug>/withdraw/<str:token>/", views.withdraw, name="withdraw"),
     path("letters/<slug:slug>/news/stop/<str:token>/", views.unfollow, name="unfollow"),
     path("privacy/", views.privacy, name="privacy"),
-    path("signatories/<slug:slug>/", views.signatory_detail, name="detail"),
+    # <str:…>: a signatory's slug may be in any script (张伟, ζωή), which <slug:…> refuses.
+    path("signatories/<str:slug>/", views.signatory_detail, name="detail"),
     path("countries/", views.country_list, name="country_list"),
     path("countries/<str:code>/", views.country_detail, name="country_detail"),
 ]

@@ -1118,3 +1118,18 @@ def test_a_name_alone_below_a_blank_row_is_still_a_signatory(letter):
         "Bea Person",
         "See Kay Sample",
     ]
+
+
+def test_imported_names_in_any_script_get_readable_slugs(letter):
+    data = (
+        "name,kind,category\n"
+        "张伟,individual,survivor\n"
+        "محمد علي,individual,survivor\n"
+        "Zoë Žižek,individual,expert\n"
+    )
+
+    import_signatures(letter=letter, data=data.encode(), filename="scripts.csv", dry_run=False)
+
+    assert sorted(Signatory.objects.values_list("slug", flat=True)) == sorted(
+        ["张伟", "محمد-علي", "zoe-zizek"]
+    )

@@ -6,12 +6,12 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.text import slugify
 
 from letters.models import Letter
 from signatories.bulk import EqualsAny, chunks, insert_rows, lookup_chunk
 from signatories.importers.report import ImportRow, Outcome
 from signatories.models import Signatory, Signature, Verification, list_sort_key
+from signatories.slugs import slug_base
 from signatories.tallies import schedule_refresh
 
 # ``slug LIKE 'base-%'`` terms per query: SQLite parses a chain of ORs as a tree no
@@ -23,7 +23,7 @@ def unique_slugs(names: list[str]) -> list[str]:
     """Free slugs for ``names``, in order: ``barnardos``, ``barnardos-2``… avoiding the
     slugs in the database and each other, found with a few bulk queries: one query checks
     every proposed slug, and only bases already taken fetch their ``base-N`` family."""
-    bases = [(slugify(name) or "signatory")[:200] for name in names]
+    bases = [slug_base(name) for name in names]
     taken: set[str] = set()
     checked: set[str] = set()
     expanded: set[str] = set()
