@@ -228,3 +228,50 @@ def test_the_public_form_never_matches_an_existing_signatory(letter):
     # attach a signature to the record staff keep for that person.
     assert len({staff_record.pk, first.signatory_id, second.signatory_id}) == 3
     assert first.signatory.name_key == staff_record.name_key == "ada lovelace"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_every_existing_signatory_its_key():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("signatories", "0026_import_date_order")]
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    try:
+        Old = executor.loader.project_state(before).apps.get_model("signatories", "Signatory")
+        Old.objects.bulk_create(
+            [
+                Old(
+                    name="The Children’s Society",
+                    slug="tcs",
+                    kind="organisation",
+                    category="charity",
+                    website="https://www.childrenssociety.org.uk/",
+                ),
+                Old(
+                    name="Zoë  Adams".replace("  ", " "),
+                    slug="zoe",
+                    kind="individual",
+                    category="survivor",
+                    website="https://zoe.example.org",
+                ),
+            ]
+            + [
+                Old(name=f"Org {n}", slug=f"org-{n}", kind="organisation", category="ngo")
+                for n in range(2500)  # more than one batch
+            ]
+        )
+        executor = MigrationExecutor(connection)
+        executor.migrate(leaves)
+    finally:
+        MigrationExecutor(connection).migrate(leaves)
+
+    keys = dict(Signatory.objects.values_list("slug", "name_key"))
+    assert keys["tcs"] == "children's society"
+    assert keys["zoe"] == "zoë adams"
+    assert keys["org-2499"] == "org 2499"
+    assert Signatory.objects.get(slug="tcs").website_domain == "childrenssociety.org.uk"
+    assert Signatory.objects.get(slug="zoe").website_domain == ""  # people match by email
+    assert not Signatory.objects.filter(name_key="").exists()

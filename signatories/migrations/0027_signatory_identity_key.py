@@ -64,8 +64,25 @@ def fill_keys(apps, schema_editor):
             organisation = signatory.kind == "organisation"
             signatory.name_key = _name_key(signatory.name, organisation)
             signatory.website_domain = _website_domain(signatory.website) if organisation else ""
-        Signatory.objects.bulk_update(batch, ["name_key", "website_domain"])
+        _write(Signatory, batch, schema_editor.connection)
         last = batch[-1].pk
+
+
+def _write(Signatory, batch: list, connection) -> None:
+    """On PostgreSQL one UPDATE … FROM (VALUES …) per batch: bulk_update's CASE over
+    every id takes minutes for a million rows."""
+    if connection.vendor != "postgresql":
+        Signatory.objects.bulk_update(batch, ["name_key", "website_domain"], batch_size=500)
+        return
+    table = connection.ops.quote_name(Signatory._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s)"] * len(batch))
+    params = [value for s in batch for value in (s.pk, s.name_key, s.website_domain)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS s SET name_key = v.key, website_domain = v.domain "  # noqa: S608 - the table name is ours, the values are parameters
+            f"FROM (VALUES {rows}) AS v(id, key, domain) WHERE s.id = v.id::bigint",
+            params,
+        )
 
 
 class Migration(migrations.Migration):
