@@ -91,6 +91,25 @@ def public_rows(client, letter) -> list[dict]:
     return rows
 
 
+def every_field(letter) -> dict:
+    """Each signatory's name → what its signature and record hold, as the export has it."""
+    return {
+        s.signatory.name: (
+            s.display,
+            s.signatory.kind,
+            s.signatory.category,
+            s.signatory.country.code,
+            s.signatory.email,
+            s.signatory.website,
+            s.signed_on,
+            s.statement,
+            s.verification,
+            s.verified_at,
+        )
+        for s in Signature.objects.filter(letter=letter).select_related("signatory")
+    }
+
+
 def test_staff_export_imports_into_an_empty_letter_as_the_same_public_list(client, source):
     data = staff_export(client, source)
     target = make_letter(slug="target-letter")
@@ -118,21 +137,7 @@ def test_staff_export_imports_into_an_empty_letter_as_the_same_public_list(clien
 
 def test_staff_export_imports_into_an_empty_database_with_every_field(client, source):
     data = staff_export(client, source)
-    before = {
-        s.signatory.name: (
-            s.display,
-            s.signatory.kind,
-            s.signatory.category,
-            s.signatory.country.code,
-            s.signatory.email,
-            s.signatory.website,
-            s.signed_on,
-            s.statement,
-            s.verification,
-            s.verified_at,
-        )
-        for s in Signature.objects.filter(letter=source).select_related("signatory")
-    }
+    before = every_field(source)
     Signature.objects.all().delete()
     Signatory.objects.all().delete()
     target = make_letter(slug="fresh-letter")
@@ -141,21 +146,7 @@ def test_staff_export_imports_into_an_empty_database_with_every_field(client, so
 
     assert report.ok, report.file_errors or report.errors
     assert {row.outcome for row in report.rows} == {Outcome.NEW}
-    after = {
-        s.signatory.name: (
-            s.display,
-            s.signatory.kind,
-            s.signatory.category,
-            s.signatory.country.code,
-            s.signatory.email,
-            s.signatory.website,
-            s.signed_on,
-            s.statement,
-            s.verification,
-            s.verified_at,
-        )
-        for s in Signature.objects.filter(letter=target).select_related("signatory")
-    }
+    after = every_field(target)
     assert after == before
 
 

@@ -71,6 +71,7 @@ __all__ = [
     "read_records",
     "record_options",
     "set_aside",
+    "upload_record",
     "record_import",
     "set_import_outcome",
     "set_preview_outcome",
@@ -317,6 +318,34 @@ def set_import_outcome(record: SignatureImport, report: ImportReport) -> None:
 ALREADY_CONFIRMED = "This import was already confirmed or refused; upload the file again."
 
 
+def upload_record(
+    *,
+    letter: Letter,
+    data: bytes,
+    filename: str,
+    user,
+    publish: bool,
+    date_order: str,
+    mapping: dict[str, dict[str, str]] | None,
+    same_as: dict[int, int] | None,
+    **fields,
+) -> SignatureImport:
+    """An unsaved record of an uploaded file, with how it is to be read (``fields``: its
+    status and the like, where the caller sets them)."""
+    return SignatureImport(
+        letter=letter,
+        user=user,
+        file_name=filename[:255],
+        file_size=len(data),
+        publish=publish,
+        date_order=date_order,
+        mapping=mapping or {},
+        same_as={str(line): pk for line, pk in (same_as or {}).items()},
+        content=data,
+        **fields,
+    )
+
+
 def preview_import(
     *,
     letter: Letter,
@@ -329,16 +358,15 @@ def preview_import(
     same_as: dict[int, int] | None = None,
 ) -> tuple[ImportReport, SignatureImport]:
     """A dry run whose file is kept, so that staff can confirm exactly what they saw."""
-    record = SignatureImport(
+    record = upload_record(
         letter=letter,
+        data=data,
+        filename=filename,
         user=user,
-        file_name=filename[:255],
-        file_size=len(data),
         publish=publish,
         date_order=date_order,
-        mapping=mapping or {},
-        same_as={str(line): pk for line, pk in (same_as or {}).items()},
-        content=data,
+        mapping=mapping,
+        same_as=same_as,
     )
     report = import_signatures(
         letter=letter,

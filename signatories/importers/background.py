@@ -42,6 +42,7 @@ from signatories.importers import (
     record_options,
     set_import_outcome,
     set_preview_outcome,
+    upload_record,
 )
 from signatories.importers.reading import OLE2_MAGIC, ZIP_MAGIC
 from signatories.importers.stored import preview_csv, store
@@ -85,19 +86,19 @@ def queue_preview(
     same_as: dict[int, int] | None = None,
 ) -> SignatureImport:
     """Keep the file on a queued record, and have the worker check it once committed."""
-    record = SignatureImport.objects.create(
+    record = upload_record(
         letter=letter,
+        data=data,
+        filename=filename,
         user=user,
-        file_name=filename[:255],
-        file_size=len(data),
         publish=publish,
         date_order=date_order,
-        mapping=mapping or {},
-        same_as={str(line): pk for line, pk in (same_as or {}).items()},
-        content=data,
+        mapping=mapping,
+        same_as=same_as,
         status=Status.QUEUED,
         background=True,
     )
+    record.save()
     transaction.on_commit(partial(_enqueue, preview_file, record.pk))
     return record
 
