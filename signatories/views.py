@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django_countries import countries
@@ -50,7 +51,8 @@ def letter_signatures_csv(request: HttpRequest, slug: str) -> HttpResponse:
         reverse("signatories:detail", args=[PROFILE_SLUG_PLACEHOLDER])
     )
     rows = public_rows(filterset.results, profile_url=profile_url)
-    return csv_response(csv_lines(PUBLIC_COLUMNS, rows), filename=f"{letter.slug}-signatures.csv")
+    filename = filterset.file_name(letter.slug, timezone.localdate())
+    return csv_response(csv_lines(PUBLIC_COLUMNS, rows), filename=filename)
 
 
 @public_page

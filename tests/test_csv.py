@@ -11,6 +11,7 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from letters.models import Letter
 from signatories.models import Category, Display, SignatoryKind, Signature, Verification
@@ -162,12 +163,35 @@ def test_csv_header_is_the_documented_columns(client, mixed_letter):
     assert header == DOCUMENTED_COLUMNS
 
 
-def test_csv_is_an_attachment_named_after_the_letter(client, mixed_letter):
+def test_csv_is_an_attachment_named_after_the_letter_and_the_day(client, mixed_letter):
     response = client.get(csv_url(mixed_letter))
 
+    today = timezone.localdate().isoformat()
     assert response["Content-Disposition"] == (
-        f'attachment; filename="{mixed_letter.slug}-signatures.csv"'
+        f'attachment; filename="{mixed_letter.slug}-signatories-{today}.csv"'
     )
+
+
+def test_a_filtered_csv_is_named_after_its_filters(client, mixed_letter):
+    response = client.get(
+        csv_url(mixed_letter, country="gb", kind="individual", q="Zoë  Adams!", page="2")
+    )
+
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{mixed_letter.slug}-signatories-kind-individual-country-GB-'
+        f'search-zoe-adams-{today}.csv"'
+    )
+
+
+def test_a_csv_with_an_unknown_filter_value_says_so_in_its_name(client, mixed_letter):
+    response = client.get(csv_url(mixed_letter, country="XX"))
+
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{mixed_letter.slug}-signatories-unknown-filter-{today}.csv"'
+    )
+    assert len(csv_table(response)) == 1  # the header alone
 
 
 def test_csv_of_a_draft_letter_404s(client):
