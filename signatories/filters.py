@@ -1,6 +1,5 @@
 import django_filters
 from django import forms
-from django.utils.text import slugify
 from django_countries import countries
 
 from signatories.models import Category, SignatoryKind, Signature, Verification
@@ -115,17 +114,19 @@ class SignatureFilter(django_filters.FilterSet):
         """A download's name that says what it holds: the letter, each filter and its
         value in the order of the form, and the day (``barnardos-letter-signatories-
         country-GB-2026-12-03.csv``). Values are the form's own codes; a name search is
-        written as ASCII letters and digits; an unknown value (no rows) is named as such."""
+        marked, not written; an unknown value (no rows) is named as such."""
         parts = [slug, "signatories"]
         if self.is_bound and not self.form.is_valid():  # the file is empty: say why
             return f"{'-'.join(parts)}-unknown-filter-{today.isoformat()}.csv"
         data = self.form.cleaned_data if self.is_bound else {}
         for name in self.Meta.fields:
             value = str(data.get(name) or "").strip()
-            if name == "q":
-                value = slugify(value)[:40]
-            if value:
-                parts += ["search" if name == "q" else name, value]
+            if name == "q" and value:
+                # Only that it was searched: the search text is never echoed back, as no
+                # public output repeats a name that may be one its signer chose to hide.
+                parts.append("search")
+            elif value:
+                parts += [name, value]
         return f"{'-'.join(parts)}-{today.isoformat()}.csv"
 
     @property
