@@ -21,9 +21,16 @@ from signatories.models import Display, Signatory, SignatoryKind, Signature
 # The columns an identity is looked up in, by the name of the identity.
 LOOKUP_COLUMNS = {
     "email": Lower("email"),
-    "organisation": F("name_key"),
-    "domain": F("website_domain"),
-    "person": F("name_key"),
+    "name_key": F("name_key"),
+    "website_domain": F("website_domain"),
+}
+# The column each kind of identity is found by: a person and an organisation by the
+# same key column, looked up once for both.
+IDENTITY_COLUMNS = {
+    "email": "email",
+    "organisation": "name_key",
+    "person": "name_key",
+    "domain": "website_domain",
 }
 
 
@@ -112,14 +119,14 @@ def _candidates(letter: Letter, wanted: dict[str, set[str]]) -> Iterator[Any]:
 def _recorded(letter: Letter, identities: Iterable[list[tuple[str, ...]]]) -> dict[tuple, Any]:
     """Each wanted identity → the recorded signatory that has it: the one that already
     signed this letter, if any, else the oldest."""
+    requested = {identity for row in identities for identity in row}
     wanted: dict[str, set[str]] = {column: set() for column in LOOKUP_COLUMNS}
-    for row in identities:
-        for identity in row:
-            wanted[identity[0]].add(identity[1])
+    for identity in requested:
+        wanted[IDENTITY_COLUMNS[identity[0]]].add(identity[1])
     found: dict[tuple, Any] = {}
     for match in _candidates(letter, wanted):
         for identity in _recorded_identities(match):
-            if identity[1] in wanted[identity[0]]:
+            if identity in requested:
                 best = found.get(identity)
                 if best is None or (not match.signed, match.pk) < (not best.signed, best.pk):
                     found[identity] = match
