@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import condition
 from django_countries import countries
 from django_countries.fields import Country
 
@@ -20,6 +21,7 @@ from signatories.exports import (
     PUBLIC_COLUMNS,
     csv_lines,
     csv_response,
+    public_list_version,
     public_rows,
 )
 from signatories.filters import SignatureFilter
@@ -39,7 +41,19 @@ from signatories.stats import Totals
 from signatories.tallies import country_totals, tally_of
 
 
+def _csv_version(request: HttpRequest, slug: str) -> str | None:
+    """The CSV's ETag (``public_list_version``), or None for an unknown letter (the view
+    then answers 404). The query string and the day are part of it: a filtered file, or
+    tomorrow's file name, is another representation."""
+    letter = Letter.objects.published().filter(slug=slug).only("pk").first()
+    if letter is None:
+        return None
+    salt = f"{request.get_full_path()}|{request.get_host()}|{timezone.localdate().isoformat()}"
+    return public_list_version(Signature.objects.published_on(letter), salt=salt)
+
+
 @public_page
+@condition(etag_func=_csv_version)
 def letter_signatures_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """The letter's public signatory list as CSV, with the page's filters."""
     letter = get_object_or_404(Letter.objects.published(), slug=slug)

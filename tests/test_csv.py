@@ -492,3 +492,98 @@ def test_private_export_allowed_for_staff_with_export_permission(client, private
     assert [row["email"] for row in csv_rows(response)] == [
         s.signatory.email for s in private_signatures
     ]
+
+
+# Revalidation: an ETag that changes whenever what the file holds changes
+
+
+def revalidate(client, url: str, etag: str):
+    return client.get(url, headers={"if-none-match": etag})
+
+
+def test_csv_sends_an_etag_and_answers_304_when_nothing_changed(client, letter):
+    make_signature(letter=letter, signatory=make_person(name="Grace Hopper"))
+    first = client.get(csv_url(letter))
+    csv_body(first)
+    etag = first["ETag"]
+
+    again = revalidate(client, csv_url(letter), etag)
+
+    assert etag.startswith('"') and etag.endswith('"')
+    assert again.status_code == 304
+    assert not again.streaming and again.content == b""
+    assert again["ETag"] == etag
+    assert "max-age=60" in again["Cache-Control"]
+
+
+def test_csv_304_costs_the_same_queries_at_any_size(client):
+    def revalidation_queries(letter):
+        etag = client.get(csv_url(letter))["ETag"]
+        with CaptureQueriesContext(connection) as captured:
+            assert revalidate(client, csv_url(letter), etag).status_code == 304
+        return len(captured)
+
+    small, large = make_letter(), make_letter()
+    make_many_signatures(small, 3)
+    make_many_signatures(large, 150)
+
+    assert revalidation_queries(small) == revalidation_queries(large) == 2
+
+
+def test_csv_etag_differs_per_filter(client, mixed_letter):
+    everyone = client.get(csv_url(mixed_letter))["ETag"]
+    french = client.get(csv_url(mixed_letter, country="FR"))["ETag"]
+
+    assert everyone != french
+    assert revalidate(client, csv_url(mixed_letter, country="FR"), everyone).status_code == 200
+
+
+def _rename(signature):
+    signature.signatory.name = "Ada Lovelace"
+    signature.signatory.save()
+
+
+def _withdraw(signature):
+    signature.status = Signature.Status.WITHDRAWN
+    signature.save()
+
+
+def _hide_name(signature):
+    signature.display = Display.INITIALS
+    signature.save()
+
+
+def _delete(signature):
+    signature.delete()
+
+
+def _add_another(signature):
+    make_signature(letter=signature.letter, signatory=make_person(name="Frida Kahlo"))
+
+
+def _move_country(signature):
+    signature.signatory.country = "FR"
+    signature.signatory.save()
+
+
+@pytest.mark.parametrize(
+    "change", [_rename, _withdraw, _hide_name, _delete, _add_another, _move_country]
+)
+def test_csv_etag_changes_with_what_the_file_holds(client, letter, change):
+    make_signature(letter=letter, signatory=make_person(name="Alan Turing"))
+    signature = make_signature(letter=letter, signatory=make_person(name="Grace Hopper"))
+    # Stamped long ago, so a change made in the same microsecond still moves the clock.
+    Signature.objects.filter(letter=letter).update(updated_at=timezone.now().replace(year=2020))
+    response = client.get(csv_url(letter))
+    before, etag = csv_body(response), response["ETag"]
+
+    change(signature)
+    fresh = revalidate(client, csv_url(letter), etag)
+
+    assert fresh.status_code == 200
+    assert fresh["ETag"] != etag
+    assert csv_body(fresh) != before
+
+
+def test_csv_etag_for_an_unknown_letter_is_a_404(client):
+    assert client.get("/letters/no-such-letter/signatures.csv").status_code == 404
