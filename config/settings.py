@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks_db",
     "django_ratelimit",
+    "corsheaders",
     "config",  # deployment checks (config/checks.py)
     "letters",
     "signatories",
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CORS headers on public reads only (CORS_URLS_REGEX); before anything that can answer.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Security headers, set in production (SECURE_CSP, PERMISSIONS_POLICY below); above
     # the health check, so that it carries them too.
@@ -88,6 +91,29 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
+
+# Cross-origin reads (django-cors-headers): any site's script may read the public data —
+# the JSON API, count.json, the CSV, the feeds, oEmbed, the delivered list — with
+# `Access-Control-Allow-Origin: *` and never with cookies. Nothing else gets a CORS header:
+# not the admin, the sign form, emailed-link pages or the HTML pages, so a script on another
+# site cannot read them (tests/test_cors.py walks every URL pattern).
+CORS_PUBLIC_READS = (
+    r"api/v1/",
+    r"letters/[^/]+/count\.json$",
+    r"letters/[^/]+/signatures\.csv$",
+    r"letters/[^/]+/feed/$",
+    r"letters/[^/]+/delivered\.csv$",
+    r"letters/feed/$",
+    r"oembed/$",
+)
+CORS_URLS_REGEX = r"^/(?:" + "|".join(CORS_PUBLIC_READS) + ")"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+# A script may revalidate (If-None-Match) and read the headers it needs to page and back off.
+CORS_ALLOW_HEADERS = ("accept", "accept-language", "if-none-match", "if-modified-since")
+CORS_EXPOSE_HEADERS = ("ETag", "Retry-After", "Content-Disposition", "Link")
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 ROOT_URLCONF = "config.urls"
 # /bench/hello, the floor bench/load.py compares pages against; never on in production.
