@@ -196,7 +196,7 @@ class ResponseSerializer(serializers.Serializer):
     def get_tone(self, addressee) -> str:
         return addressee.answer.tone
 
-    @extend_schema_field(OpenApiTypes.DATE)
+    @extend_schema_field(serializers.DateField(allow_null=True))
     def get_date(self, addressee):
         if addressee.response_status == ResponseStatus.AWAITING or not addressee.response_date:
             return None

@@ -98,6 +98,11 @@ class IndexView(PublicAPIView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="letters_list",
+        parameters=[
+            OpenApiParameter(
+                "recipient", OpenApiTypes.STR, description="A recipient's slug, e.g. meta."
+            )
+        ],
         responses={200: serializers.LetterSerializer(many=True), 400: BAD_PARAMETER, 429: TOO_MANY},
     )
 )
@@ -143,11 +148,23 @@ class LetterDetailView(PublicAPIView):
 @extend_schema_view(
     get=extend_schema(
         operation_id="letters_signatures_list",
+        filters=True,  # SignatureFilter's parameters, on a page that is not a plain list
         parameters=[
             OpenApiParameter(
                 "after",
                 OpenApiTypes.STR,
                 description="A cursor: the next page starts after it. Take it from `next`.",
+            ),
+            OpenApiParameter(
+                "country",
+                OpenApiTypes.STR,
+                description="An ISO 3166-1 alpha-2 code, in either case: GB, fr.",
+            ),
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                description="Words of a name as it is shown (at most 100 characters): a name "
+                "shown only by first name or initials is found only by what is shown.",
             ),
             OpenApiParameter(
                 "page_size",
