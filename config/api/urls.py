@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularJSONAPIView
 
 from config.api import views
@@ -30,5 +31,5 @@ urlpatterns = [
     ),
     path("countries/", public(views.CountryListView.as_view()), name="countries"),
     path("schema/", public(SpectacularJSONAPIView.as_view()), name="schema"),
-    path("docs/", public(views.docs), name="docs"),
+    path("docs/", csp_override(views.DOCS_CSP)(public(views.docs)), name="docs"),
 ]
