@@ -64,26 +64,24 @@ def letters_with_tally():
     return Letter.objects.published().select_related("tally")
 
 
-def public_addressees(*, to_attr: str = "public_addressees", letter_fields: bool = False):
-    """A letter's addressees (or a recipient's, on public letters), each with its
-    recipient and its timeline: two queries for any number."""
-    addressees = Addressee.objects.select_related("recipient", "letter").prefetch_related(
+def with_addressees(*, of_recipient: bool = False) -> Prefetch:
+    """A letter's addressees, or a recipient's on public letters (newest letter first),
+    each with its recipient, letter and timeline: two queries for any number."""
+    addressees = Addressee.objects.select_related("recipient", "letter__tally").prefetch_related(
         Prefetch("events", queryset=ResponseEvent.objects.order_by("-date", "-pk"))
     )
-    if letter_fields:
-        addressees = addressees.filter(letter__status__in=Letter.PUBLIC_STATUSES).select_related(
-            "letter__tally"
-        )
-        addressees = addressees.order_by(
+    if of_recipient:
+        addressees = addressees.filter(letter__status__in=Letter.PUBLIC_STATUSES).order_by(
             F("letter__published_on").desc(nulls_last=True), "letter__title", "letter__pk"
         )
-    return Prefetch("addressees", queryset=addressees, to_attr=to_attr)
+    return Prefetch("addressees", queryset=addressees, to_attr="public_addressees")
 
 
 @extend_schema_view(
     get=extend_schema(
         operation_id="index",
-        tags=["index"], responses={200: serializers.IndexSerializer, 429: TOO_MANY}
+        tags=["index"],
+        responses={200: serializers.IndexSerializer, 429: TOO_MANY},
     )
 )
 class IndexView(PublicAPIView):
@@ -137,7 +135,7 @@ class LetterDetailView(PublicAPIView):
         letter = (
             letters_with_tally()
             .prefetch_related(
-                public_addressees(),
+                with_addressees(),
                 Prefetch("sources", to_attr="public_sources"),
             )
             .filter(slug=slug)
@@ -237,7 +235,7 @@ class RecipientListView(PublicAPIView):
         recipients = (
             Recipient.objects.public()
             .order_by("name", "pk")
-            .prefetch_related(public_addressees(letter_fields=True))
+            .prefetch_related(with_addressees(of_recipient=True))
         )
         return Response(self.get_serializer(recipients, many=True).data)
 
@@ -257,7 +255,7 @@ class RecipientDetailView(PublicAPIView):
         recipient = (
             Recipient.objects.public()
             .filter(slug=slug)
-            .prefetch_related(public_addressees(letter_fields=True))
+            .prefetch_related(with_addressees(of_recipient=True))
             .first()
         )
         if recipient is None:
