@@ -68,6 +68,7 @@ from django.utils import timezone  # noqa: E402
 from django_tasks_db.models import DBTaskResult  # noqa: E402
 from psycopg import sql  # noqa: E402
 
+from bench import api as api_bench  # noqa: E402  (the JSON API's figures, issue 12)
 from letters.models import Addressee, Letter, LetterSource, Recipient, ResponseEvent  # noqa: E402
 from signatories.bulk import allocate_ids, copy_rows  # noqa: E402
 from signatories.importers import MAX_FILE_BYTES, import_signatures  # noqa: E402
@@ -616,6 +617,7 @@ def fmt(value, digits: int = 2) -> str:
 
 
 def report(plan: Plan, results: dict, pages: dict, export: dict, imported: dict, load: dict):
+    """The table; ``results["details"]["api"]`` adds the API's rows (bench/api.py)."""
     n, c = f"{plan.signatures:,}", f"{plan.compare:,}"
     r = results
     queries_hold = r["queries_small"] == r["queries_large"] and r["queries_large"] <= 8
@@ -674,6 +676,7 @@ def report(plan: Plan, results: dict, pages: dict, export: dict, imported: dict,
             "≤ 20",
             export["rss_growth_mb"] - export["compare_rss_growth_mb"] <= 20,
         ),
+        *api_bench.report_rows(r["details"]["api"], row, fmt),
         row(f"import of {imported['rows']:,} rows, s", fmt(imported["seconds"])),
         row("COPY FROM of the same rows, s", fmt(imported["copy_seconds"])),
         row(
@@ -764,6 +767,8 @@ def main() -> int:
     print("  pages measured", flush=True)
     export = measure_export(plan, large, compare, small)
     print("  export measured", flush=True)
+    api = api_bench.measure_api(client, large, plan.page_runs, page_cache_off)
+    print("  API measured", flush=True)
     imported = measure_import(plan.import_rows)
     print("  import measured", flush=True)
     load = {} if plan.skip_load else measure_load(plan, large)
@@ -785,6 +790,10 @@ def main() -> int:
         "signs_per_second_sustained": load.get("signs_per_second_sustained"),
         "sign_errors": load.get("sign_errors"),
         "letter_uncached_ms_p50_small": pages["first"]["small"]["p50_ms"],
+        "api_queries_first": api["queries"]["first"],
+        "api_queries_deep": api["queries"]["deep"],
+        "api_deep_vs_first": api["deep_vs_first"],
+        "api_equals_csv": api["csv"]["equal"],
         "details": {
             "signatures": plan.signatures,
             "date": timezone.now().isoformat(timespec="seconds"),
@@ -798,6 +807,7 @@ def main() -> int:
             "filter": filter_query,
             "pages": pages,
             "export": export,
+            "api": api,
             "import": imported,
             "load": load,
             "reconcile": drift_text,

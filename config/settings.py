@@ -68,6 +68,10 @@ INSTALLED_APPS = [
     "config",  # deployment checks (config/checks.py)
     "letters",
     "signatories",
+    # JSON API at /api/v1/ (config/api/): DRF, its OpenAPI schema and the docs' static files.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -392,6 +396,42 @@ LOGGING = {
 }
 
 SIGNATURES_PER_PAGE = 50
+
+# JSON API (config/api/, README "JSON API"): read-only, JSON only, no sessions or logins.
+# Requests per client IP (signatories.abuse.client_ip), counted in the default cache:
+# "120/min", "2000/hour", "5/s".
+API_RATE = os.environ.get("DJANGO_API_RATE", "120/min")
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.errors.JSONOnly",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Undersigned API",
+    "DESCRIPTION": "Public letters, their recipients' answers and their signatories, read-only. "
+    "Names appear only as each signatory chose to be shown.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGERUI_DIST": "SIDECAR",
+    "SWAGGERUI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Named after the model's choices where several share a field name ("kind", "status").
+    "ENUM_NAME_OVERRIDES": {
+        "LetterStatusEnum": "config.api.serializers.PUBLIC_LETTER_STATUSES",
+        "ResponseStatusEnum": "letters.models.ResponseStatus",
+        "RecipientKindEnum": "letters.models.RecipientKind",
+        "SourceKindEnum": "letters.models.SourceKind",
+        "EventKindEnum": "letters.models.EventKind",
+        "SignatoryKindEnum": "signatories.models.SignatoryKind",
+    },
+}
 
 # Letters' counts are recounted by the task worker this many seconds after signatures
 # change (signatories/tallies.py): shown counts lag by about that, well under a minute.

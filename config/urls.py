@@ -19,9 +19,14 @@ urlpatterns = [
         {"sitemaps": sitemaps.SITEMAPS},
         name="sitemap_section",
     ),
+    # JSON API (config/api/, README "JSON API").
+    path("api/v1/", include("config.api.urls")),
     path("", include("signatories.urls")),
     path("", include("letters.urls")),
 ]
+
+# JSON 404s on /api/ and .json URLs (an unknown letter's count.json); the site's page elsewhere.
+handler404 = "config.api.errors.page_not_found"
 
 if settings.BENCH_HELLO:
     urlpatterns.insert(0, path("bench/hello", hello, name="bench_hello"))

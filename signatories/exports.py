@@ -3,7 +3,7 @@
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max
@@ -111,46 +111,52 @@ def public_list_version(signatures: SignatureQuerySet, *, salt: str = "") -> str
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
-def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[list]:
-    """Rows of the public CSV: each name exactly as the letter page shows it, and the
-    role, affiliation, website and profile only of those who are named in full.
-    ``profile_url`` is a signatory page's address with ``PROFILE_SLUG_PLACEHOLDER``
-    for the slug, so no row needs a URL lookup of its own."""
+# What a public row is made from: read as plain values, in this order.
+PUBLIC_FIELDS = (
+    "display",
+    "signatory__name",
+    "signatory__slug",
+    "signatory__kind",
+    "signatory__category",
+    "signatory__country",
+    "signatory__role",
+    "signatory__affiliation",
+    "signatory__website",
+    "signed_on",
+    "verification",
+    "statement",
+)
+
+
+def public_row_maker(*, profile_url: str) -> Callable[[tuple], list]:
+    """The one maker of public rows, for the CSV and the JSON API alike: from the values
+    of ``PUBLIC_FIELDS``, the ``PUBLIC_COLUMNS`` cells — each name exactly as the letter
+    page shows it, and the role, affiliation, website and profile only of those who are
+    named in full. ``profile_url`` is a signatory page's address with
+    ``PROFILE_SLUG_PLACEHOLDER`` for the slug, so no row needs a URL lookup of its own."""
     category_labels = dict(Category.choices)
     kind_labels = dict(SignatoryKind.choices)
     display_labels = dict(Display.choices)
     verification_labels = dict(Verification.choices)
     country_names = dict(countries)
-    fields = (
-        "display",
-        "signatory__name",
-        "signatory__slug",
-        "signatory__kind",
-        "signatory__category",
-        "signatory__country",
-        "signatory__role",
-        "signatory__affiliation",
-        "signatory__website",
-        "signed_on",
-        "verification",
-        "statement",
-    )
-    for (
-        display,
-        name,
-        slug,
-        kind,
-        category,
-        country,
-        role,
-        affiliation,
-        website,
-        signed_on,
-        verification,
-        statement,
-    ) in signatures.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
+
+    def public_row(values: tuple) -> list:
+        (
+            display,
+            name,
+            slug,
+            kind,
+            category,
+            country,
+            role,
+            affiliation,
+            website,
+            signed_on,
+            verification,
+            statement,
+        ) = values
         named = display == Display.FULL
-        yield [
+        return [
             public_name_of(name, display),
             display_labels.get(display, display),
             kind_labels.get(kind, kind),
@@ -165,6 +171,15 @@ def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[
             statement,
             profile_url.replace(PROFILE_SLUG_PLACEHOLDER, slug) if named else "",
         ]
+
+    return public_row
+
+
+def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[list]:
+    """Rows of the public CSV (``public_row_maker``), read in chunks."""
+    public_row = public_row_maker(profile_url=profile_url)
+    for values in signatures.values_list(*PUBLIC_FIELDS).iterator(chunk_size=CHUNK_SIZE):
+        yield public_row(values)
 
 
 PRIVATE_COLUMNS = [

@@ -29,7 +29,9 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import Coalesce, Mod, RowNumber
 from django.tasks import default_task_backend, task
 from django.utils import timezone
+from django_countries.fields import Country
 
+from letters.models import Letter
 from signatories import resilience
 from signatories.models import (
     LIST_ORDER,
@@ -183,6 +185,24 @@ def country_totals(tallies) -> tuple[Counter, Counter]:
         signatures.update(in_letter)
         letters.update(code for code, count in in_letter.items() if count)
     return signatures, letters
+
+
+@dataclass(frozen=True)
+class CountryRow:
+    code: str  # "" for signatories with no country stated
+    signatures: int
+    letters: int
+
+
+def public_country_rows() -> list[CountryRow]:
+    """Signatures and letters per country over the public letters, from their tallies:
+    one query. Largest first; ties by the country's name as shown, not its code; "no
+    country stated" is a row of its own, with code ""."""
+    signatures, letters = country_totals(
+        LetterTally.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+    )
+    rows = [CountryRow(code, count, letters[code]) for code, count in signatures.items()]
+    return sorted(rows, key=lambda row: (-row.signatures, Country(row.code).name))
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from signatories.exports import (
 )
 from signatories.filters import SignatureFilter
 from signatories.forms import SignForm, sign_kind
-from signatories.models import LetterTally, Signatory, Signature
+from signatories.models import Signatory, Signature
 from signatories.signing import (
     LinkError,
     Purpose,
@@ -38,7 +38,7 @@ from signatories.signing import (
     withdraw_signature,
 )
 from signatories.stats import Totals
-from signatories.tallies import country_totals, tally_of
+from signatories.tallies import public_country_rows, tally_of
 
 
 def _csv_version(request: HttpRequest, slug: str) -> str | None:
@@ -129,32 +129,20 @@ def _merged_signatory_redirect(slug: str) -> HttpResponse:
 def country_list(request: HttpRequest) -> HttpResponse:
     """Signatures and letters per country, summed from the public letters' tallies: one
     query, whatever the number of signatures."""
-    signatures, letters = country_totals(
-        LetterTally.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES)
-    )
-    rows = sorted(
-        (
-            {"signatory__country": code, "signatures": count, "letters": letters[code]}
-            for code, count in signatures.items()
-        ),
-        # Largest first; ties by the country's name as shown, not its code.
-        key=lambda row: (-row["signatures"], Country(row["signatory__country"]).name),
-    )
+    rows = public_country_rows()
     with_country = [
-        {**row, "country": Country(row["signatory__country"])}
+        {"country": Country(row.code), "signatures": row.signatures, "letters": row.letters}
         for row in rows
-        if row["signatory__country"]
+        if row.code
     ]
-    without_country = next((row for row in rows if not row["signatory__country"]), None)
+    without_country = next((row for row in rows if not row.code), None)
     return render(
         request,
         "signatories/country_list.html",
         {
             "rows": with_country,
             "without_country": without_country,
-            "country_counts": {
-                row["signatory__country"]: row["signatures"] for row in with_country
-            },
+            "country_counts": {row.code: row.signatures for row in rows if row.code},
         },
     )
 

@@ -5,11 +5,11 @@ import csv
 import datetime
 import io
 import re
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils.text import slugify
 
 from letters.models import Letter, Recipient
@@ -82,12 +82,52 @@ def public_pages(client) -> dict[str, str]:
     codes = Signatory.objects.exclude(country="").values_list("country", flat=True)
     urls += [country_url(code) for code in sorted(set(codes))]
     urls += [signatory.get_absolute_url() for signatory in Signatory.objects.order_by("pk")]
+    urls += api_urls()  # JSON API (issue 12)
     pages = {}
     for url in urls:
         response = client.get(url)
         assert response.status_code in (200, 404), url
         pages[url] = response_text(response)
     return pages
+
+
+def api_urls() -> list[str]:
+    """Every API and JSON address: for every letter (drafts 404), its count.json, its
+    detail and its signatures, whole and filtered; every recipient's."""
+    urls = [reverse(f"api:{name}") for name in ("index", "letters", "recipients", "countries")]
+    urls += [reverse("api:schema"), reverse("api:docs")]
+    for letter in Letter.objects.order_by("pk"):
+        signatures = reverse("api:letter-signatures", args=[letter.slug])
+        urls += [
+            reverse("signatories:letter_count", args=[letter.slug]),
+            reverse("api:letter-detail", args=[letter.slug]),
+            signatures,
+            f"{signatures}?kind=individual",
+        ]
+    urls += [
+        reverse("api:recipient-detail", args=[recipient.slug])
+        for recipient in Recipient.objects.order_by("pk")
+    ]
+    return urls
+
+
+# Public URL patterns that public_pages() does not scan, and why. Any other pattern
+# fails test_public_pages_scan_every_public_url_pattern until it is scanned or listed.
+NOT_SCANNED = {
+    "healthz",  # "ok" or the database's failure, never a row of data
+    "robots",
+    "favicon",
+    "sitemap",  # addresses only (slugs of public letters, recipients and named signatories)
+    "sitemap_section",
+    "bench_hello",  # only with DJANGO_BENCH_HELLO, never in production
+    "letters:share_image",  # a PNG of the title and the count: no text to scan
+    "signatories:privacy",  # the privacy notice: nothing from the database
+    "signatories:sign",  # the sign form and the emailed-link pages: tests/test_signing_privacy
+    "signatories:sign_sent",
+    "signatories:confirm",
+    "signatories:withdraw",
+    "signatories:unfollow",
+}
 
 
 def pages_containing(pages: dict[str, str], text: str) -> list[str]:
@@ -665,3 +705,28 @@ def test_html_in_a_first_name_is_escaped(client, letter):
         content = client.get(url).content.decode()
         assert "&lt;b&gt;Bold&lt;/b&gt;" in content, url
         assert "<b>Bold" not in content, url
+
+
+# The scan covers every public address
+
+
+def _view_names(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace != "admin":  # staff only, behind a login
+                yield from _view_names(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_public_pages_scan_every_public_url_pattern(client, letter):
+    """A new public address fails here until public_pages() scans it (or NOT_SCANNED
+    says why it need not)."""
+    make_addressee(letter)
+    make_signature(letter, make_named_person("Grace Hopper", country="US"))
+
+    scanned = {resolve(urlsplit(url).path).view_name for url in public_pages(client)}
+    patterns = set(_view_names(get_resolver().url_patterns))
+
+    assert patterns - scanned - NOT_SCANNED == set()
+    assert NOT_SCANNED - {"bench_hello"} <= patterns, "NOT_SCANNED names a pattern that is gone"

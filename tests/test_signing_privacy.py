@@ -716,6 +716,7 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
             reverse("signatories:country_detail", args=[code.lower()]),
         ]
     urls.append(reverse("signatories:country_detail", args=["XX"]))
+    urls += _api_urls(letters)
     urls += [signatory.get_absolute_url() for signatory in Signatory.objects.order_by("pk")]
     for signer in SIGNERS:
         guesses = {slugify(signer.name), slugify(signer.name.split(" ")[-1])}
@@ -724,6 +725,33 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
         urls.append(reverse("letters:detail", args=[slugify(signer.name)]))
         urls.append(reverse("letters:recipient_detail", args=[slugify(signer.name)]))
     return list(dict.fromkeys(urls))
+
+
+def _api_urls(letters: dict[str, Letter]) -> list[str]:
+    """The JSON API (issue 12): its lists, each letter and its signatures with every
+    filter value and every search, each recipient, and guesses at hidden names."""
+    urls = [reverse(f"api:{name}") for name in ("index", "letters", "recipients", "countries")]
+    urls += [reverse("api:schema"), reverse("api:docs")]
+    for letter in letters.values():
+        signatures = reverse("api:letter-signatures", args=[letter.slug])
+        urls += [reverse("api:letter-detail", args=[letter.slug]), signatures]
+        urls += [
+            _with_query(signatures, **{name: value})
+            for name, values in FILTER_VALUES.items()
+            for value in values[1:]
+        ]
+    for letter, terms in [
+        (letters["open"], [*HIDDEN_TERMS, *SHOWN_TERMS]),
+        (letters["moderated"], MODERATED_HIDDEN_TERMS),
+    ]:
+        signatures = reverse("api:letter-signatures", args=[letter.slug])
+        urls += [_with_query(signatures, q=term, page_size="1") for term in terms]
+    for recipient_slug in letters["open"].addressees.values_list("recipient__slug", flat=True):
+        urls.append(reverse("api:recipient-detail", args=[recipient_slug]))
+    for signer in SIGNERS:
+        urls.append(reverse("api:letter-detail", args=[slugify(signer.name)]))
+        urls.append(reverse("api:recipient-detail", args=[slugify(signer.name)]))
+    return urls
 
 
 def _without_echoed_search(url: str, text: str) -> str:
@@ -794,7 +822,10 @@ def site(django_db_setup, django_db_blocker) -> Site:
     task_finished.connect(record_failure)
     with (
         django_db_blocker.unblock(),
-        override_settings(TASKS=IMMEDIATE_TASKS, SIGNATURES_PER_PAGE=PER_PAGE),
+        # API_RATE: the scan makes hundreds of API requests from one address in a minute.
+        override_settings(
+            TASKS=IMMEDIATE_TASKS, SIGNATURES_PER_PAGE=PER_PAGE, API_RATE="100000/min"
+        ),
     ):
         cache.clear()
         mail.outbox = []
