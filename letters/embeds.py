@@ -70,8 +70,9 @@ def frameable_by_any_site(view):
 def embed_html(letter: Letter, *, width: int = EMBED_WIDTH, height: int = EMBED_HEIGHT) -> str:
     """The HTML another site pastes to show the letter's embed."""
     return format_html(
-        '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy" sandbox="{}" '
-        'style="border: 1px solid #d9d6cf; border-radius: 6px; max-width: 100%;"></iframe>',
+        # No style attribute: a site with a strict Content-Security-Policy (as this one)
+        # would refuse it; the site's own CSS sizes and borders the frame.
+        '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy" sandbox="{}"></iframe>',
         absolute_url(reverse("letters:embed", args=[letter.slug])),
         width,
         height,

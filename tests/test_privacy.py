@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from letters.models import Letter, Recipient
+from letters.sharing import absolute_url
 from signatories.models import Category, Display, Signatory, Signature
 from tests.factories import (
     make_addressee,
@@ -82,6 +83,20 @@ def public_pages(client) -> dict[str, str]:
     codes = Signatory.objects.exclude(country="").values_list("country", flat=True)
     urls += [country_url(code) for code in sorted(set(codes))]
     urls += [signatory.get_absolute_url() for signatory in Signatory.objects.order_by("pk")]
+    # Feeds and embeds (letters/feeds.py, letters/embeds.py)
+    urls.append(reverse("letters:feed"))
+    for letter in Letter.objects.order_by("pk"):
+        urls += [
+            reverse("letters:letter_feed", args=[letter.slug]),
+            reverse("letters:embed", args=[letter.slug]),
+            _with_query(
+                reverse("letters:oembed"), {"url": absolute_url(letter.get_absolute_url())}
+            ),
+        ]
+    urls += [
+        reverse("letters:recipient_feed", args=[slug])
+        for slug in Recipient.objects.order_by("pk").values_list("slug", flat=True)
+    ]
     pages = {}
     for url in urls:
         response = client.get(url)
