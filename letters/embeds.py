@@ -24,13 +24,13 @@ from django.views.decorators.csp import csp_override
 
 from config.http import public_page
 from letters.models import Letter
-from letters.sharing import SITE_NAME, Headline, absolute_url
+from letters.sharing import SITE_NAME, absolute_url
 from signatories.tallies import tally_of
 
 # The frame's size when the embedding site does not ask for another: the embed reads well
 # from 300 to 600 pixels wide, and its title is cut at three lines so this height holds.
 EMBED_WIDTH = 480
-EMBED_HEIGHT = 260
+EMBED_HEIGHT = 280
 # Links open in a new tab and the page runs no script, so the frame needs nothing else.
 EMBED_SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
 # Addresses whose letter oEmbed describes: the letter's page and its embed.
@@ -96,7 +96,6 @@ def letter_embed(request: HttpRequest, slug: str) -> HttpResponse:
             "letter": letter,
             "total": total,
             "countries": tally.countries if tally else 0,
-            "headline": Headline.of(letter, total),
             "reported_leads": letter.reported_figure_leads(total),
         },
     )
