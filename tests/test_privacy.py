@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils.text import slugify
 
 from letters.models import Letter, Recipient
+from letters.sharing import absolute_url
 from signatories.models import Category, Display, Signatory, Signature
 from tests.factories import (
     make_addressee,
@@ -83,6 +84,20 @@ def public_pages(client) -> dict[str, str]:
     urls += [country_url(code) for code in sorted(set(codes))]
     urls += [signatory.get_absolute_url() for signatory in Signatory.objects.order_by("pk")]
     urls += api_urls()  # JSON API (issue 12)
+    # Feeds and embeds (letters/feeds.py, letters/embeds.py)
+    urls.append(reverse("letters:feed"))
+    for letter in Letter.objects.order_by("pk"):
+        urls += [
+            reverse("letters:letter_feed", args=[letter.slug]),
+            reverse("letters:embed", args=[letter.slug]),
+            _with_query(
+                reverse("letters:oembed"), {"url": absolute_url(letter.get_absolute_url())}
+            ),
+        ]
+    urls += [
+        reverse("letters:recipient_feed", args=[slug])
+        for slug in Recipient.objects.order_by("pk").values_list("slug", flat=True)
+    ]
     pages = {}
     for url in urls:
         response = client.get(url)

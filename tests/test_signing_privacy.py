@@ -3,8 +3,8 @@ CSV and 404 scanned: no email address, IP address, private note or moderation re
 appears anywhere, nor any part of a name its signer chose to hide, nor anything of a
 signature that is unconfirmed, withdrawn, pending, hidden or rejected.
 
-The site has no JSON endpoint and no feed: the scan covers every public URL pattern
-there is, and ``test_scan_covers_every_public_url_pattern`` fails when one is added
+The scan covers every public URL pattern there is (count.json, the feeds, the embed and
+oEmbed among them), and ``test_scan_covers_every_public_url_pattern`` fails when one is added
 without being scanned here.
 
 Seeding and scanning take a few hundred requests, so they run once for the module
@@ -37,6 +37,7 @@ from PIL import Image
 from config.sitemaps import SITEMAPS
 from letters.models import Letter, ResponseEvent
 from letters.responses import record_response_event
+from letters.sharing import absolute_url
 from signatories.abuse import form_stamp
 from signatories.emails import normalise_email
 from signatories.models import (
@@ -671,6 +672,7 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
         reverse("favicon"),
         reverse("sitemap"),
         *(reverse("sitemap_section", args=[section]) for section in SITEMAPS),
+        reverse("letters:feed"),
     ]
     letter_list = reverse("letters:list")
     for status in ["open", "closed", "draft", ""]:
@@ -680,6 +682,7 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
             _with_query(letter_list, recipient=recipient_slug),
             _with_query(letter_list, recipient=recipient_slug, status="open"),
             reverse("letters:recipient_detail", args=[recipient_slug]),
+            reverse("letters:recipient_feed", args=[recipient_slug]),
         ]
     for letter in letters.values():
         urls += [
@@ -687,6 +690,9 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
             reverse("signatories:letter_csv", args=[letter.slug]),
             reverse("signatories:letter_count", args=[letter.slug]),
             reverse("letters:share_image", args=[letter.slug]),
+            reverse("letters:letter_feed", args=[letter.slug]),
+            reverse("letters:embed", args=[letter.slug]),
+            reverse("letters:oembed") + "?url=" + absolute_url(letter.get_absolute_url()),
             reverse("signatories:sign", args=[letter.slug]),
             _with_query(reverse("signatories:sign", args=[letter.slug]), **{"as": "individual"}),
             _with_query(reverse("signatories:sign", args=[letter.slug]), **{"as": "organisation"}),

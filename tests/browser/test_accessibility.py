@@ -147,6 +147,7 @@ STATES = [
     State("withdraw", visit(lambda s: s.url + s.withdraw)),
     State("withdrawn", withdrawn),
     State("not-found", visit(lambda s: s.url + "/no-such-page/", status=404)),
+    State("embed", visit(lambda s: s.letter_url("embed/"))),
 ]
 
 # Violations inside parts other engineers are reworking on their branches (issue 10): each
