@@ -106,8 +106,9 @@ CORS_PUBLIC_READS = (
     r"letters/[^/]+/count\.json$",
     r"letters/[^/]+/signatures\.csv$",
     r"letters/[^/]+/feed/$",
-    r"letters/[^/]+/delivered\.csv$",
-    r"letters/feed/$",
+    r"letters/[^/]+/delivered\.txt$",
+    r"feeds/letters/$",
+    r"recipients/[^/]+/feed/$",
     r"oembed/$",
 )
 CORS_URLS_REGEX = r"^/(?:" + "|".join(CORS_PUBLIC_READS) + ")"

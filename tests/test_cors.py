@@ -17,6 +17,20 @@ OTHER_SITE = "https://newsroom.example"
 READABLE_CROSS_ORIGIN = {
     "signatories:letter_count": True,
     "signatories:letter_csv": True,
+    "api:index": True,
+    "api:letters": True,
+    "api:letter-detail": True,
+    "api:letter-signatures": True,
+    "api:recipients": True,
+    "api:recipient-detail": True,
+    "api:countries": True,
+    "api:schema": True,
+    "api:docs": True,  # under /api/v1/ with the rest; a page of static files, nothing private
+    "letters:feed": True,
+    "letters:letter_feed": True,
+    "letters:recipient_feed": True,
+    "letters:oembed": True,
+    "letters:embed": False,  # framed, not fetched: its headers are about framing
     "healthz": False,
     "robots": False,
     "favicon": False,
@@ -71,7 +85,7 @@ def example_url(name: str, pattern: URLPattern, letter) -> str:
     }
     if name == "signatories:detail":
         values["slug"] = "grace-hopper"
-    if name == "letters:recipient_detail":
+    if name in ("letters:recipient_detail", "letters:recipient_feed", "api:recipient-detail"):
         values["slug"] = letter.addressees.get().recipient.slug
     kwargs = {key: values[key] for key in pattern.pattern.converters}
     return reverse(name, kwargs=kwargs)
