@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from django.contrib.auth import get_user_model
 from django.http import StreamingHttpResponse
@@ -86,46 +86,52 @@ def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
 PROFILE_SLUG_PLACEHOLDER = "profile-slug"
 
 
-def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[list]:
-    """Rows of the public CSV: each name exactly as the letter page shows it, and the
-    role, affiliation, website and profile only of those who are named in full.
-    ``profile_url`` is a signatory page's address with ``PROFILE_SLUG_PLACEHOLDER``
-    for the slug, so no row needs a URL lookup of its own."""
+# What a public row is made of, in this order (``public_row_maker``).
+PUBLIC_ROW_FIELDS = (
+    "display",
+    "signatory__name",
+    "signatory__slug",
+    "signatory__kind",
+    "signatory__category",
+    "signatory__country",
+    "signatory__role",
+    "signatory__affiliation",
+    "signatory__website",
+    "signed_on",
+    "verification",
+    "statement",
+)
+
+
+def public_row_maker(*, profile_url: str) -> Callable[[Sequence], list]:
+    """A function from the values of ``PUBLIC_ROW_FIELDS`` to a row of ``PUBLIC_COLUMNS``:
+    each name exactly as the letter page shows it, and the role, affiliation, website and
+    profile only of those who are named in full. ``profile_url`` is a signatory page's
+    address with ``PROFILE_SLUG_PLACEHOLDER`` for the slug, so no row needs a URL lookup
+    of its own."""
     category_labels = dict(Category.choices)
     kind_labels = dict(SignatoryKind.choices)
     display_labels = dict(Display.choices)
     verification_labels = dict(Verification.choices)
     country_names = dict(countries)
-    fields = (
-        "display",
-        "signatory__name",
-        "signatory__slug",
-        "signatory__kind",
-        "signatory__category",
-        "signatory__country",
-        "signatory__role",
-        "signatory__affiliation",
-        "signatory__website",
-        "signed_on",
-        "verification",
-        "statement",
-    )
-    for (
-        display,
-        name,
-        slug,
-        kind,
-        category,
-        country,
-        role,
-        affiliation,
-        website,
-        signed_on,
-        verification,
-        statement,
-    ) in signatures.values_list(*fields).iterator(chunk_size=CHUNK_SIZE):
+
+    def make(values: Sequence) -> list:
+        (
+            display,
+            name,
+            slug,
+            kind,
+            category,
+            country,
+            role,
+            affiliation,
+            website,
+            signed_on,
+            verification,
+            statement,
+        ) = values
         named = display == Display.FULL
-        yield [
+        return [
             public_name_of(name, display),
             display_labels.get(display, display),
             kind_labels.get(kind, kind),
@@ -140,6 +146,15 @@ def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[
             statement,
             profile_url.replace(PROFILE_SLUG_PLACEHOLDER, slug) if named else "",
         ]
+
+    return make
+
+
+def public_rows(signatures: SignatureQuerySet, *, profile_url: str) -> Iterator[list]:
+    """Rows of the public CSV (``public_row_maker``), read as plain values."""
+    make = public_row_maker(profile_url=profile_url)
+    for values in signatures.values_list(*PUBLIC_ROW_FIELDS).iterator(chunk_size=CHUNK_SIZE):
+        yield make(values)
 
 
 PRIVATE_COLUMNS = [
