@@ -708,6 +708,8 @@ def test_a_frozen_list_cannot_be_added_changed_or_deleted_in_the_admin(
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     page = admin_client.get(change)
     assert page.status_code == 200 and delivered.root in page.content.decode()
+    changelist = admin_client.get(reverse("admin:signatories_deliveredlist_changelist"))
+    assert change in changelist.content.decode()
     assert 'name="root"' not in page.content.decode()
     assert DeliveredList.objects.get().root == delivered.root
     with pytest.raises(NoReverseMatch):  # no admin page for rows at all
