@@ -204,14 +204,20 @@ def redact_stale_rows(*, signature_ids: Iterable[int] = (), letter_ids: Iterable
 
 def stale_rows(rows) -> Iterator[tuple[int, int]]:
     """``(row id, list id)`` of each of these rows whose signature is gone, or not
-    published, or would make another row now (but for its verification)."""
-    fields = ["pk", "delivered_list_id", "text", "signature__status"]
+    published, or moved to another letter, or would make another row now (but for its
+    verification)."""
+    fields = ["pk", "delivered_list_id", "text", "delivered_list__letter_id"]
+    fields += ["signature__letter_id", "signature__status"]
     fields += [f"signature__{name}" for name in PUBLIC_ROW_FIELDS]
     make = public_row_maker(profile_url=PROFILE_SLUG_PLACEHOLDER)
-    for pk, list_id, text, status, *values in rows.values_list(*fields).iterator(
-        chunk_size=CHUNK_SIZE
-    ):
-        if status != SignatureStatus.PUBLISHED or not _same_row(text, row_text(make(values))):
+    for pk, list_id, text, letter_id, signed_letter_id, status, *values in rows.values_list(
+        *fields
+    ).iterator(chunk_size=CHUNK_SIZE):
+        if (
+            status != SignatureStatus.PUBLISHED
+            or signed_letter_id != letter_id
+            or not _same_row(text, row_text(make(values)))
+        ):
             yield pk, list_id
 
 

@@ -646,6 +646,16 @@ def test_a_change_no_path_redacted_is_redacted_by_the_next_count(client, deliver
     assert "Frida" not in download(client, delivered_letter).decode()
 
 
+def test_a_signature_moved_to_another_letter_leaves_the_first_letters_list(delivered_letter):
+    signature = signature_of(delivered_letter, "Grace Hopper")
+    signature.letter = make_letter()
+    signature.save()
+
+    refresh_tally(delivered_letter.pk)
+
+    assert not DeliveredRow.objects.get(signature_id=signature.pk).salt
+
+
 def test_a_row_is_counted_redacted_once_however_often_it_is_redacted(delivered_letter):
     signature = signature_of(delivered_letter, "Frida Wolstenholme")
     withdraw_signature(signature_id=signature.pk)
