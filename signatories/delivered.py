@@ -144,7 +144,8 @@ def freeze_delivered_list(*, letter: Letter, by=None) -> DeliveredList:
         delivered = DeliveredList.objects.create(
             letter=letter,
             frozen_at=now,
-            changes_checked_to=now,
+            # A change committed while this reads may carry an earlier updated_at.
+            changes_checked_to=now - CHANGES_SLACK,
             delivered_on=letter.delivered_on,
             rows=0,
             root=EMPTY_ROOT,

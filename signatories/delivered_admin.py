@@ -59,7 +59,7 @@ class FreezesDeliveredListMixin:
 
 @admin.register(DeliveredList)
 class DeliveredListAdmin(admin.ModelAdmin):
-    list_display = ["letter", "frozen_at", "delivered_on", "rows", "redacted", "root"]
+    list_display = ["letter", "frozen_at", "delivered_on", "rows", "redacted", "root_start"]
     list_select_related = ["letter"]
     search_fields = ["letter__title", "root"]
     fields = [
@@ -73,6 +73,11 @@ class DeliveredListAdmin(admin.ModelAdmin):
         "frozen_by",
     ]
     readonly_fields = fields
+
+    @admin.display(description="Root (start)")
+    def root_start(self, obj):
+        # The whole digest is on the list's page; 64 characters would push the list wide.
+        return f"{obj.root[:16]}…"
 
     def has_add_permission(self, request):
         return False
