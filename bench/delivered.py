@@ -5,7 +5,7 @@ letter of N signatures, on PostgreSQL.
       DJANGO_SECRET_KEY=bench .venv/bin/python bench/delivered.py [--signatures 1000000]
 
 Creates once an open letter ``bench-delivered-N`` with N synthetic signatures
-(``generate_signatures``), reused on later runs; freezes its list afresh each run (the
+(``generate_signatures``), reused on later runs, last changed a day before; freezes its list afresh each run (the
 previous frozen list deleted first, in SQL), and prints: the freeze's time and the
 process's peak memory growth; the public file's download (Django's test client, streamed)
 and its size; the page's script run on the file; ``verify_delivered``; one withdrawal
@@ -47,7 +47,11 @@ from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from letters.models import Letter  # noqa: E402
-from signatories.delivered import CHECK_SCRIPT, freeze_delivered_list  # noqa: E402
+from signatories.delivered import (  # noqa: E402
+    CHECK_SCRIPT,
+    freeze_delivered_list,
+    redact_stale_rows,
+)
 from signatories.models import DeliveredList, Signature  # noqa: E402
 from signatories.signing import withdraw_signature  # noqa: E402
 from signatories.synthetic import generate_signatures  # noqa: E402
@@ -78,6 +82,20 @@ def letter_of(count: int) -> Letter:
             generate_signatures,
             letter=letter,
             count=count - have,
+        )
+    # A letter is delivered after it was signed: its signatures last changed a day before
+    # (fresh ones would all fall in the redaction check's look-back, CHANGES_SLACK).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE signatories_signature SET updated_at = now() - interval '1 day' "
+            "WHERE letter_id = %s AND updated_at > now() - interval '1 day'",
+            [letter.pk],
+        )
+        cursor.execute(
+            "UPDATE signatories_signatory SET updated_at = now() - interval '1 day' "
+            "WHERE updated_at > now() - interval '1 day' AND id IN "
+            "(SELECT signatory_id FROM signatories_signature WHERE letter_id = %s)",
+            [letter.pk],
         )
     return letter
 
@@ -137,6 +155,7 @@ def main() -> None:
         "withdraw one signature (and redact its row)", withdraw_signature, signature_id=signature.pk
     )
     timed("tally refresh (with its look for rows to redact)", refresh_tally, letter.pk)
+    timed("  of which the look for rows to redact", redact_stale_rows, letter_ids=[letter.pk])
     print(f"{'  redacted':<44} {DeliveredList.objects.get(letter=letter).redacted:8}")
     Signature.objects.filter(pk=signature.pk).update(status=Signature.Status.PUBLISHED)
 
