@@ -5,12 +5,12 @@ letter of N signatures, on PostgreSQL.
       DJANGO_SECRET_KEY=bench .venv/bin/python bench/delivered.py [--signatures 1000000]
 
 Creates once an open letter ``bench-delivered-N`` with N synthetic signatures
-(``generate_signatures``), reused on later runs, last changed a day before; freezes its list afresh each run (the
-previous frozen list deleted first, in SQL), and prints: the freeze's time and the
-process's peak memory growth; the public file's download (Django's test client, streamed)
-and its size; the page's script run on the file; ``verify_delivered``; one withdrawal
-with its redaction; and a tally refresh's safety-net look for rows to redact. Figures,
-not a test: nothing is asserted but that the root the script prints is the published one.
+(``generate_signatures``), reused on later runs, last changed a day before; freezes its
+list afresh each run (the previous frozen list deleted first, in SQL), and prints: the
+freeze's time and the process's peak memory growth; the public file's download (Django's
+test client, streamed) and its size; the page's script run on the file;
+``verify_delivered``; one withdrawal with its redaction; and a tally refresh with its
+safety-net look for rows to redact. Figures, not a test: nothing is asserted.
 """
 
 import argparse

@@ -113,15 +113,23 @@ class RecountsLettersMixin:
 
     def delete_model(self, request, obj):
         letters = self.letter_ids_of(self.model.objects.filter(pk=obj.pk))
+        signatures = self.signature_ids_of(self.model.objects.filter(pk=obj.pk))
         super().delete_model(request, obj)
         schedule_refresh(letters)
-        redact_stale_rows(letter_ids=letters)
+        redact_stale_rows(signature_ids=signatures)
 
     def delete_queryset(self, request, queryset):
         letters = self.letter_ids_of(queryset)
+        signatures = self.signature_ids_of(queryset)
         super().delete_queryset(request, queryset)
         schedule_refresh(letters)
-        redact_stale_rows(letter_ids=letters)
+        redact_stale_rows(signature_ids=signatures)
+
+    def signature_ids_of(self, queryset) -> list[int]:
+        """The signatures deleting these deletes: their frozen rows are redacted."""
+        if self.model is Signature:
+            return list(queryset.values_list("pk", flat=True))
+        return list(Signature.objects.filter(signatory__in=queryset).values_list("pk", flat=True))
 
 
 class PersonalDataAdminMixin:

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -177,49 +177,56 @@ def freeze_delivered_list(*, letter: Letter, by=None) -> DeliveredList:
 
 
 def redact_stale_rows(*, signature_ids: Iterable[int] = (), letter_ids: Iterable[int] = ()) -> int:
-    """Redact every shown frozen row of these signatures, and of these letters' frozen
-    lists, whose signature no longer shows the public the same row (``stale_rows``); the
-    number redacted. For a letter, only rows whose signature or signatory changed since
-    its last check (``changes_checked_to``, less ``CHANGES_SLACK``), or is gone, are read."""
-    shown = DeliveredRow.objects.exclude(salt="")
-    redacted = 0
-    for chunk in chunks(sorted(set(signature_ids)), lookup_chunk()):
-        redacted += _redact(list(stale_rows(shown.filter(signature_id__in=chunk))))
+    """Redact every shown frozen row of these signatures, and of the signatures that
+    changed (or whose signatory changed) since these letters' frozen lists were last
+    looked at (``changes_checked_to``), whose signature no longer shows the
+    public the same row (``stale_rows``); the number redacted. A deleted signature is
+    found only by its id: whoever deletes one passes it (``verify`` finds any other)."""
+    ids = set(signature_ids)
     letter_ids = sorted(set(letter_ids))
+    since = None
     if letter_ids:
         # A change written in a transaction still open as this reads has an updated_at
-        # a little before now: the next check looks back that far again.
+        # a little before now: the next look starts that far back.
         checked_to = timezone.now() - CHANGES_SLACK
-        since = F("delivered_list__changes_checked_to")
-        changed = shown.filter(delivered_list__letter_id__in=letter_ids).filter(
-            ~Exists(Signature.objects.filter(pk=OuterRef("signature_id")))
-            | Q(signature__updated_at__gte=since)
-            | Q(signature__signatory__updated_at__gte=since)
-        )
-        redacted += _redact(list(stale_rows(changed)))
-        DeliveredList.objects.filter(
-            letter_id__in=letter_ids, changes_checked_to__lt=checked_to
-        ).update(changes_checked_to=checked_to)
+        lists = DeliveredList.objects.filter(letter_id__in=letter_ids)
+        since = lists.aggregate(since=Min("changes_checked_to"))["since"]
+        if since is not None:
+            # On any letter: one moved off these letters is still on their lists.
+            changed = Signature.objects.filter(
+                Q(updated_at__gte=since) | Q(signatory__updated_at__gte=since)
+            )
+            ids.update(changed.values_list("pk", flat=True))
+    shown = DeliveredRow.objects.exclude(salt="")
+    redacted = 0
+    for chunk in chunks(sorted(ids), lookup_chunk()):
+        redacted += _redact(list(stale_rows(shown.filter(signature_id__in=chunk))))
+    if since is not None:
+        lists.filter(changes_checked_to__lt=checked_to).update(changes_checked_to=checked_to)
     return redacted
 
 
 def stale_rows(rows) -> Iterator[tuple[int, int]]:
     """``(row id, list id)`` of each of these rows whose signature is gone, or not
     published, or moved to another letter, or would make another row now (but for its
-    verification)."""
-    fields = ["pk", "delivered_list_id", "text", "delivered_list__letter_id"]
-    fields += ["signature__letter_id", "signature__status"]
-    fields += [f"signature__{name}" for name in PUBLIC_ROW_FIELDS]
+    verification). The signatures are read apart, by id, a query per chunk of rows: a
+    join would lose the rows whose signature is gone."""
     make = public_row_maker(profile_url=PROFILE_SLUG_PLACEHOLDER)
-    for pk, list_id, text, letter_id, signed_letter_id, status, *values in rows.values_list(
-        *fields
-    ).iterator(chunk_size=CHUNK_SIZE):
-        if (
-            status != SignatureStatus.PUBLISHED
-            or signed_letter_id != letter_id
-            or not _same_row(text, row_text(make(values)))
-        ):
-            yield pk, list_id
+    fields = ("pk", "delivered_list_id", "delivered_list__letter_id", "signature_id", "text")
+    for chunk in chunks(rows.order_by().values_list(*fields).iterator(), lookup_chunk()):
+        signatures = Signature.objects.filter(pk__in=[row[3] for row in chunk]).values_list(
+            "pk", "letter_id", "status", *PUBLIC_ROW_FIELDS
+        )
+        now = {pk: values for pk, *values in signatures}
+        for pk, list_id, letter_id, signature_id, text in chunk:
+            current = now.get(signature_id)
+            if (
+                current is None
+                or current[0] != letter_id
+                or current[1] != SignatureStatus.PUBLISHED
+                or not _same_row(text, row_text(make(current[2:])))
+            ):
+                yield pk, list_id
 
 
 def _same_row(frozen: str, now: str) -> bool:

@@ -1150,7 +1150,7 @@ class DeliveredRow(models.Model):
     leaf = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["delivered_list", "position"]
+        ordering = ["delivered_list_id", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["delivered_list", "position"], name="one_delivered_row_per_position"
