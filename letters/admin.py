@@ -23,6 +23,7 @@ from signatories.admin import (
     SignatureInline,
     letter_signatures_link,
 )
+from signatories.delivered_admin import FreezesDeliveredListMixin
 from signatories.models import Signature, count_signatures
 from signatories.tallies import schedule_refresh
 from signatories.tasks import announce_response, followers_of
@@ -121,7 +122,9 @@ class LetterSourceInline(admin.TabularInline):
 
 
 @admin.register(Letter)
-class LetterAdmin(LetterImportMixin, ChangelistCountsMixin, SimpleHistoryAdmin):
+class LetterAdmin(
+    FreezesDeliveredListMixin, LetterImportMixin, ChangelistCountsMixin, SimpleHistoryAdmin
+):
     list_display = [
         "title",
         "status",
@@ -137,6 +140,7 @@ class LetterAdmin(LetterImportMixin, ChangelistCountsMixin, SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["signatures_link", "created_at", "updated_at"]
     inlines = [AddresseeInline, LetterSourceInline, SignatureInline]
+    actions = ["freeze_delivered_list"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "summary"]}),
         ("Text", {"fields": ["body", "body_is_summary", "language"]}),

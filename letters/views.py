@@ -65,7 +65,10 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The letter, its recipients' answers, its counts and its signatories. The same
     queries at ten signatures and at a million: counts come from the letter's tally, the
     list is an index range (``signatories.paging``)."""
-    letter = get_object_or_404(Letter.objects.published().select_related("tally"), slug=slug)
+    # delivered_list: the digest's include (signatories.delivered), in the same query.
+    letter = get_object_or_404(
+        Letter.objects.published().select_related("tally", "delivered_list"), slug=slug
+    )
     tally = tally_of(letter)
     totals = Totals.of_tally(tally)
     public = Signature.objects.published_on(letter)

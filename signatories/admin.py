@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from signatories.delivered import redact_stale_rows
 from signatories.exports import (
     PRIVATE_EXPORT_PERMISSION,
     csv_lines,
@@ -96,7 +97,8 @@ class LetterColumnMixin:
 
 class RecountsLettersMixin:
     """Saving or deleting here changes letters' published signatures or their breakdown:
-    bring those letters' counts up to date (``signatories.tallies``)."""
+    bring those letters' counts up to date (``signatories.tallies``), and redact from
+    their delivered lists what their signers no longer show (``signatories.delivered``)."""
 
     def letter_ids_of(self, queryset) -> set[int]:
         raise NotImplementedError
@@ -107,16 +109,27 @@ class RecountsLettersMixin:
         if previous := form.initial.get("letter"):  # a signature moved to another letter
             letters.add(getattr(previous, "pk", previous))
         schedule_refresh(letters)
+        redact_stale_rows(letter_ids=letters)
 
     def delete_model(self, request, obj):
         letters = self.letter_ids_of(self.model.objects.filter(pk=obj.pk))
+        signatures = self.signature_ids_of(self.model.objects.filter(pk=obj.pk))
         super().delete_model(request, obj)
         schedule_refresh(letters)
+        redact_stale_rows(signature_ids=signatures)
 
     def delete_queryset(self, request, queryset):
         letters = self.letter_ids_of(queryset)
+        signatures = self.signature_ids_of(queryset)
         super().delete_queryset(request, queryset)
         schedule_refresh(letters)
+        redact_stale_rows(signature_ids=signatures)
+
+    def signature_ids_of(self, queryset) -> list[int]:
+        """The signatures deleting these deletes: their frozen rows are redacted."""
+        if self.model is Signature:
+            return list(queryset.values_list("pk", flat=True))
+        return list(Signature.objects.filter(signatory__in=queryset).values_list("pk", flat=True))
 
 
 class PersonalDataAdminMixin:

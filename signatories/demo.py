@@ -10,7 +10,15 @@ import datetime
 from django.db import transaction
 
 from letters.models import Addressee, Letter, Recipient
-from signatories.models import Category, Display, Signatory, SignatoryKind, Signature
+from signatories.delivered import freeze_delivered_list
+from signatories.models import (
+    Category,
+    DeliveredList,
+    Display,
+    Signatory,
+    SignatoryKind,
+    Signature,
+)
 from signatories.tallies import refresh_tally
 
 LETTER_SLUG = "survivors-child-safety-risk-assessment-2023"
@@ -196,4 +204,8 @@ def load_demo_letter() -> Letter:
             },
         )
     refresh_tally(letter.pk)
+    # The letter was delivered in September 2023 (its day was not reported): the list
+    # recorded here is what is frozen, once; a rerun keeps the list first frozen.
+    if not DeliveredList.objects.filter(letter=letter).exists():
+        freeze_delivered_list(letter=letter)
     return letter

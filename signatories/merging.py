@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from simple_history.utils import bulk_update_with_history
 
+from signatories.delivered import redact_stale_rows
 from signatories.models import (
     CONFIRMABLE_STATUSES,
     VERIFIED_STATES,
@@ -205,6 +206,7 @@ def merge_signatories(
         .filter(signatory_id__in=locked)
         .order_by("letter_id", "pk")
     )
+    signature_ids = [signature.pk for signature in signatures]  # before any is deleted
     # Every letter that one of the others signed: its signatures moved or were dropped.
     letter_ids = frozenset(s.letter_id for s in signatures if s.signatory_id != keep.pk)
     now = timezone.now()
@@ -274,6 +276,9 @@ def merge_signatories(
     keep.save()  # also sets the sort key of every signature it now has
 
     schedule_refresh(letter_ids)
+    # A signature dropped, or now under the kept signatory's name, no longer shows the row
+    # a delivered list froze: that row shows its hash alone.
+    redact_stale_rows(signature_ids=signature_ids)
     return MergeResult(
         kept=keep,
         merged=merged,

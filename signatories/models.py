@@ -1073,3 +1073,101 @@ class FollowUpDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → signature {self.signature_id}"
+
+
+class DeliveredList(models.Model):
+    """A letter's public signatory list as it stood when staff recorded its delivery,
+    frozen for good (``signatories.delivered``): one row per public signature, each hashed
+    with a salt of its own into a Merkle tree whose root is published. A row whose
+    signature later stops being public as it was (withdrawn, hidden, a name taken back) is
+    redacted: its text and salt erased, its leaf hash kept, so the root still checks out."""
+
+    FORMAT_VERSION = 1
+
+    letter = models.OneToOneField(Letter, on_delete=models.PROTECT, related_name="delivered_list")
+    frozen_at = models.DateTimeField()
+    delivered_on = models.DateField(
+        null=True, blank=True, help_text="The letter's delivery date when it was frozen."
+    )
+    rows = models.PositiveIntegerField(help_text="Public signatures on the list when frozen.")
+    redacted = models.PositiveIntegerField(
+        default=0, help_text="Rows since redacted (withdrawn, hidden or changed by their signer)."
+    )
+    root = models.CharField(max_length=64, help_text="The Merkle tree's root, SHA-256 in hex.")
+    format_version = models.PositiveSmallIntegerField(default=FORMAT_VERSION)
+    changes_checked_to = models.DateTimeField(
+        help_text="Signatures changed before this have been looked at for rows to redact "
+        "(``redact_stale_rows``): a letter's check reads only those changed since."
+    )
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-frozen_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(redacted__lte=models.F("rows")), name="delivered_redacted_within_rows"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter}: {self.rows} rows, root {self.root[:12]}…"
+
+    def get_absolute_url(self) -> str:
+        return reverse("signatories:delivered", args=[self.letter.slug])
+
+    @property
+    def shown(self) -> int:
+        return self.rows - self.redacted
+
+
+class DeliveredRow(models.Model):
+    """One row of a frozen list, at its place in the list (``position`` from 0). Shown:
+    ``salt`` and ``text`` hold what the leaf hash is made of. Redacted: both empty, the
+    leaf hash alone kept."""
+
+    delivered_list = models.ForeignKey(
+        DeliveredList, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    position = models.PositiveIntegerField()
+    # No foreign key constraint: the row outlives its signature (deleted, merged away)
+    # and must not hold its deletion up. A relation only so that a redaction check can
+    # join the signature as it is now.
+    signature = models.ForeignKey(
+        Signature,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    salt = models.CharField(max_length=32, blank=True)
+    text = models.TextField(blank=True)
+    leaf = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["delivered_list_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivered_list", "position"], name="one_delivered_row_per_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(signature__isnull=False), name="delivered_row_names_its_signature"
+            ),
+            # Shown (salt and text) or redacted (neither): never half of one.
+            models.CheckConstraint(
+                condition=Q(salt="", text="") | (~Q(salt="") & ~Q(text="")),
+                name="delivered_row_shown_or_redacted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivered_list_id} @ {self.position}"
+
+    @property
+    def is_redacted(self) -> bool:
+        return not self.salt

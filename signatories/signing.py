@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from letters.models import Letter
 from signatories import resilience
+from signatories.delivered import redact_stale_rows
 from signatories.emails import normalise_email, on_same_domain
 from signatories.models import (
     CONFIRMABLE_STATUSES,
@@ -361,6 +362,8 @@ def withdraw_signature(*, signature_id: int) -> Signature:
     signature.save()
     if was_counted:
         schedule_refresh([signature.letter_id])
+        # Off the delivered list too: its row there shows its hash alone from now on.
+        redact_stale_rows(signature_ids=[signature.pk])
     return signature
 
 

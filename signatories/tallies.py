@@ -33,6 +33,7 @@ from django_countries.fields import Country
 
 from letters.models import Letter
 from signatories import resilience
+from signatories.delivered import redact_stale_rows
 from signatories.models import (
     LIST_ORDER,
     LetterTally,
@@ -95,7 +96,11 @@ def list_marks(letter_id: int) -> list[ListMark]:
 
 def refresh_tally(letter_id: int) -> LetterTally:
     """Recount the letter's published signatures into its tally, and mark its list for
-    deep page numbers: the count, the marks, an upsert, a delete and an insert."""
+    deep page numbers: the count, the marks, an upsert, a delete and an insert; and first
+    look for frozen rows to redact (one query, and the redactions)."""
+    # The safety net under every path that changes signatures: a frozen row whose
+    # signature changed since is redacted here if that path did not.
+    redact_stale_rows(letter_ids=[letter_id])
     tally = LetterTally(
         letter_id=letter_id, **figures_of(count_breakdown(letter_id)), refreshed_at=timezone.now()
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signatories import views
+from signatories import delivered_views, views
 
 app_name = "signatories"
 
@@ -16,6 +16,11 @@ urlpatterns = [
     path("letters/<slug:slug>/confirm/<str:token>/", views.confirm, name="confirm"),
     path("letters/<slug:slug>/withdraw/<str:token>/", views.withdraw, name="withdraw"),
     path("letters/<slug:slug>/news/stop/<str:token>/", views.unfollow, name="unfollow"),
+    # The delivered list (issue 12, point 5).
+    path("letters/<slug:slug>/delivered/", delivered_views.delivered, name="delivered"),
+    path(
+        "letters/<slug:slug>/delivered.txt", delivered_views.delivered_file, name="delivered_file"
+    ),
     path("privacy/", views.privacy, name="privacy"),
     # <str:…>: a signatory's slug may be in any script (张伟, ζωή), which <slug:…> refuses.
     path("signatories/<str:slug>/", views.signatory_detail, name="detail"),

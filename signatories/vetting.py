@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from signatories.delivered import redact_stale_rows
 from signatories.models import Signature, SignatureQuerySet, SignatureStatus, Verification
 from signatories.tallies import schedule_refresh
 
@@ -36,6 +37,8 @@ def _update(
         default_date=now,
     )
     schedule_refresh({signature.letter_id for signature in changed})
+    # A row hidden or rejected comes off the delivered list (its hash stays).
+    redact_stale_rows(signature_ids=[signature.pk for signature in changed])
     return len(changed)
 
 

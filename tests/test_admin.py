@@ -48,6 +48,8 @@ REGISTERED = sorted(
         "followupdelivery",
         # Made by merging only (test_merge.py opens its pages).
         "signatoryredirect",
+        # Made by freezing only, and read-only (test_delivered.py opens its pages).
+        "deliveredlist",
     }
     and model._meta.app_label != "django_tasks_database"
 )

@@ -6,9 +6,18 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from letters.models import Addressee, Letter, LetterSource, Recipient
-from signatories.models import Category, Display, Signatory, SignatoryKind, Signature
+from signatories.models import (
+    Category,
+    DeliveredList,
+    DeliveredRow,
+    Display,
+    Signatory,
+    SignatoryKind,
+    Signature,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +246,42 @@ def test_create_dev_admin_creates_a_superuser_when_debug_is_on(settings):
     call_command("create_dev_admin", stdout=StringIO())
 
     assert get_user_model().objects.get(username="admin").is_superuser
+
+
+# The delivered list (issue 12, point 5): the letter was delivered in September 2023
+
+
+def test_load_demo_freezes_the_delivered_list_so_a_fresh_site_shows_a_digest(client, demo_letter):
+    delivered = DeliveredList.objects.get(letter=demo_letter)
+    out = StringIO()
+    call_command("verify_delivered", demo_letter.slug, stdout=out)
+
+    assert delivered.rows == len(ORGANISATIONS) + 1
+    assert f"{len(ORGANISATIONS) + 1} rows ({len(ORGANISATIONS) + 1} shown, 0 redacted)" in (
+        out.getvalue()
+    )
+    assert delivered.root in client.get(demo_letter.get_absolute_url()).content.decode()
+    delivered_page = client.get(reverse("signatories:delivered", args=[demo_letter.slug]))
+    assert delivered_page.status_code == 200
+    assert delivered.root in delivered_page.content.decode()
+
+
+def test_loading_the_demo_again_keeps_the_list_first_frozen(demo_letter):
+    root = DeliveredList.objects.get().root
+
+    load_demo()
+
+    assert DeliveredList.objects.get().root == root
+    assert DeliveredRow.objects.count() == len(ORGANISATIONS) + 1
+
+
+def test_a_demo_signer_anonymised_by_staff_leaves_the_delivered_list(client, demo_letter):
+    frida = Signature.objects.get(signatory__name="Frida")
+    frida.display = Signature.Display.ANONYMOUS
+    frida.save(update_fields=["display"])
+
+    load_demo()  # its recount redacts what no path did
+
+    response = client.get(reverse("signatories:delivered_file", args=[demo_letter.slug]))
+    assert "Frida" not in b"".join(response.streaming_content).decode()
+    assert DeliveredList.objects.get().redacted == 1

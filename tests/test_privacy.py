@@ -26,6 +26,7 @@ from tests.helpers import table_rows
 
 pytestmark = pytest.mark.django_db
 
+DELIVERED_URL_NAMES = ["signatories:delivered", "signatories:delivered_file"]
 HIDDEN_DISPLAYS = [Display.FIRST_NAME, Display.INITIALS, Display.ANONYMOUS]
 UNPUBLISHED_STATUSES = [
     Signature.Status.PENDING,
@@ -79,6 +80,8 @@ def public_pages(client) -> dict[str, str]:
     ]
     for letter in Letter.objects.order_by("pk"):
         urls += [letter.get_absolute_url(), csv_url(letter)]
+        # The delivered list (issue 12, point 5): its page and file, 404 when not frozen.
+        urls += [reverse(name, args=[letter.slug]) for name in DELIVERED_URL_NAMES]
     urls += [recipient.get_absolute_url() for recipient in Recipient.objects.order_by("pk")]
     codes = Signatory.objects.exclude(country="").values_list("country", flat=True)
     urls += [country_url(code) for code in sorted(set(codes))]

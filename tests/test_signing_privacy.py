@@ -39,6 +39,7 @@ from letters.models import Letter, ResponseEvent
 from letters.responses import record_response_event
 from letters.sharing import absolute_url
 from signatories.abuse import form_stamp
+from signatories.delivered import freeze_delivered_list
 from signatories.emails import normalise_email
 from signatories.models import (
     Category,
@@ -596,6 +597,8 @@ def _seed(client: Client, site: Site) -> dict[str, Letter]:
             "moderation_reason": signature.moderation_reason,
             "status": signature.status,
         }
+    # Delivered before staff's decisions: the rows they hide or reject are then redacted.
+    freeze_delivered_list(letter=letters["open"])
     _staff_notes_and_decisions(signatures)
 
     # Signing again after being confirmed, rejected or hidden: a reminder, nothing changed.
@@ -697,6 +700,8 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
             _with_query(reverse("signatories:sign", args=[letter.slug]), **{"as": "individual"}),
             _with_query(reverse("signatories:sign", args=[letter.slug]), **{"as": "organisation"}),
             reverse("signatories:sign_sent", args=[letter.slug]),
+            reverse("signatories:delivered", args=[letter.slug]),
+            reverse("signatories:delivered_file", args=[letter.slug]),
         ]
         urls += [
             reverse(view, args=[letter.slug, "not-a-real-token"])
@@ -921,6 +926,17 @@ def test_only_signers_shown_by_full_name_have_a_public_page(site):
         "renamed",
     }
     assert {site.statuses[url] for url in site.profiles.values()} == {200, 404}
+
+
+def test_delivered_list_shows_signers_staff_took_off_it_by_their_hash_alone(site):
+    [text] = [
+        body
+        for url, body in site.pages.items()
+        if url.endswith("/delivered.txt") and site.statuses[url] == 200
+    ]
+    taken_off = [s for s in SIGNERS if s.letter == "open" and s.fate in (REJECTED, HIDDEN)]
+
+    assert len(re.findall(r"^[0-9a-f]{64}$", text, re.MULTILINE)) == len(taken_off) > 0
 
 
 def test_scan_sees_each_shown_signer_as_they_chose(site):
