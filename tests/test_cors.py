@@ -30,6 +30,8 @@ READABLE_CROSS_ORIGIN = {
     "letters:letter_feed": True,
     "letters:recipient_feed": True,
     "letters:oembed": True,
+    "signatories:delivered_file": True,
+    "signatories:delivered": False,  # the page about it; its file is the public read
     "letters:embed": False,  # framed, not fetched: its headers are about framing
     "healthz": False,
     "robots": False,

@@ -28,6 +28,7 @@ from signatories.delivered import (
     MerkleRoot,
     delivered_summary,
     freeze_delivered_list,
+    verify,
 )
 from signatories.merging import merge_signatories
 from signatories.models import (
@@ -885,3 +886,27 @@ def test_the_privacy_scan_finds_a_name_the_frozen_list_kept(client, db):
     Signature.objects.update(display=Display.FIRST_NAME, sort_name="frida")
 
     assert pages_containing(public_pages(client), "Wolstenholme") == [file_url(letter)]
+
+
+def test_the_api_publishes_the_digest_the_file_recomputes_to(client, delivered_letter):
+    api = client.get(reverse("api:letter-detail", args=[delivered_letter.slug])).json()
+    withdraw_signature(signature_id=signature_of(delivered_letter, "Grace Hopper").pk)
+
+    after = client.get(reverse("api:letter-detail", args=[delivered_letter.slug])).json()
+    summary = after["delivered_list"]
+
+    assert (
+        summary["root"]
+        == api["delivered_list"]["root"]
+        == verify(delivered_letter.delivered_list).root
+    )
+    assert summary["redacted"] == 1
+    assert summary["file_url"].endswith(file_url(delivered_letter))
+    assert client.get(summary["file_url"]).status_code == 200
+
+
+def test_the_api_says_null_for_a_letter_with_no_delivered_list(client):
+    letter = make_letter()
+    api = client.get(reverse("api:letter-detail", args=[letter.slug])).json()
+
+    assert api["delivered_list"] is None

@@ -19,6 +19,7 @@ from letters.models import (
     ResponseStatus,
     SourceKind,
 )
+from signatories.delivered import delivered_summary
 from signatories.exports import PUBLIC_COLUMNS
 from signatories.models import Category, SignatoryKind, Verification
 from signatories.stats import Totals
@@ -241,6 +242,17 @@ class SourceSerializer(serializers.Serializer):
     published_on = serializers.DateField(allow_null=True)
 
 
+class DeliveredListSerializer(serializers.Serializer):
+    root = serializers.CharField(help_text="SHA-256 Merkle root (RFC 6962 style), 64 hex.")
+    frozen_at = serializers.DateTimeField()
+    delivered_on = serializers.DateField(allow_null=True)
+    rows = serializers.IntegerField(help_text="Rows frozen, shown and redacted.")
+    redacted = serializers.IntegerField(help_text="Rows since withdrawn: their leaf hash only.")
+    format_version = serializers.IntegerField()
+    url = serializers.URLField(help_text="The page explaining how to check it.")
+    file_url = serializers.URLField(help_text="The canonical file (delivered.txt).")
+
+
 class LetterDetailSerializer(LetterSerializer):
     body = serializers.CharField(help_text="The letter's text in Markdown, as stored.")
     body_is_summary = serializers.BooleanField(
@@ -253,8 +265,10 @@ class LetterDetailSerializer(LetterSerializer):
     sources = SourceSerializer(many=True, source="public_sources")
     signatures_url = serializers.SerializerMethodField(help_text="The list of its signatures.")
     csv_url = serializers.SerializerMethodField(help_text="The same list as CSV.")
-    # delivered_list: the digest of the list frozen at delivery (issue 12, point 5), added
-    # here as its own serializer when that lands; the view would prefetch what it reads.
+    delivered_list = serializers.SerializerMethodField(
+        help_text="The list frozen when the letter was delivered, and its digest (a Merkle "
+        "root anyone can recompute from the file): null when none was frozen."
+    )
 
     @extend_schema_field(ReportedSerializer)
     def get_reported(self, letter) -> dict:
@@ -272,6 +286,17 @@ class LetterDetailSerializer(LetterSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_signatures_url(self, letter) -> str:
         return api_url(self.context, "letter-signatures", letter.slug)
+
+    @extend_schema_field(DeliveredListSerializer(allow_null=True))
+    def get_delivered_list(self, letter) -> dict | None:
+        summary = delivered_summary(letter)
+        if summary is None:
+            return None
+        return {
+            **summary,
+            "url": absolute(self.context, summary["url"]),
+            "file_url": absolute(self.context, summary["file_url"]),
+        }
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_csv_url(self, letter) -> str:

@@ -134,6 +134,7 @@ class LetterDetailView(PublicAPIView):
     def get(self, request, slug: str):
         letter = (
             letters_with_tally()
+            .select_related("delivered_list")
             .prefetch_related(
                 with_addressees(),
                 Prefetch("sources", to_attr="public_sources"),
