@@ -4,6 +4,7 @@ link's page, whose answers the browser keeps from it."""
 
 import functools
 import http.server
+import json
 import threading
 
 import pytest
@@ -58,18 +59,25 @@ def fetch_from(tab, origin: str, url: str, credentials: str = "omit") -> dict:
     return tab.evaluate(FETCH, {"url": url, "credentials": credentials})
 
 
-def test_another_site_reads_the_public_counts_and_csv(tab, live_server, other_origin):
+def test_another_site_reads_the_public_counts_csv_api_and_feed(tab, live_server, other_origin):
     letter = load_demo_letter()
-    counts = f"{live_server.url}{reverse('signatories:letter_count', args=[letter.slug])}"
-    csv = f"{live_server.url}{reverse('signatories:letter_csv', args=[letter.slug])}"
 
-    count_result = fetch_from(tab, other_origin, counts)
-    csv_result = fetch_from(tab, other_origin, csv + "?country=GB")
+    def fetched(name, query=""):
+        url = f"{live_server.url}{reverse(name, args=[letter.slug])}{query}"
+        result = fetch_from(tab, other_origin, url)
+        assert result["read"] and result["status"] == 200, (name, result)
+        return result["body"]
 
-    assert count_result["read"], count_result
-    assert f'"letter": "{letter.slug}"' in count_result["body"]
-    assert csv_result["read"], csv_result
-    assert csv_result["body"].lstrip("\ufeff").startswith("name,name_shown_as,")
+    assert f'"letter": "{letter.slug}"' in fetched("signatories:letter_count")
+    assert (
+        fetched("signatories:letter_csv", "?country=GB")
+        .lstrip("\ufeff")
+        .startswith("name,name_shown_as,")
+    )
+    assert json.loads(fetched("api:letter-detail"))["slug"] == letter.slug
+    signatures = json.loads(fetched("api:letter-signatures", "?page_size=5"))
+    assert len(signatures["results"]) == 5
+    assert "<feed" in fetched("letters:letter_feed")
 
 
 @pytest.mark.usefixtures("signed_in_elsewhere")
