@@ -575,6 +575,17 @@ def test_rate_limit_counts_the_address_the_proxy_names(client, site):
     assert client.get(url, HTTP_X_REAL_IP="198.51.100.2").status_code == 200
 
 
+@override_settings(API_RATE="2/min", CLIENT_IP_HEADER="HTTP_X_REAL_IP")
+def test_rate_limit_counts_an_ipv6_client_by_its_64_network(client, site):
+    """One machine's IPv6 addresses share a /64: changing the last bits gains nothing."""
+    url = api("countries")
+    for host in ("2001:db8:1:2::1", "2001:db8:1:2::2"):
+        assert client.get(url, HTTP_X_REAL_IP=host).status_code == 200
+
+    assert client.get(url, HTTP_X_REAL_IP="2001:db8:1:2:ffff::9").status_code == 429
+    assert client.get(url, HTTP_X_REAL_IP="2001:db8:1:3::1").status_code == 200
+
+
 ODD_VALUES = ["", "%00", "%FF", "%ED%A0%80", "-1", "0", "9" * 400, "1e9", "%0A", "[]", "'", "\\"]
 
 
