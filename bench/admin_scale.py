@@ -4,25 +4,23 @@ million signatures on one letter (PostgreSQL only).
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/undersigned_bench \\
         DJANGO_SECRET_KEY=bench .venv/bin/python bench/admin_scale.py [--signatures 1000000]
 
-The synthetic letter ("bench-admin-scale") and its obviously synthetic signatories
-("Synthetic Signatory 0000123") are created once with server-side INSERT … SELECT and
-reused on later runs. Prints, per page: median and worst server time over the runs, and the
-number of SQL queries. No assertion: figures to read, not a test.
+The synthetic letter ("bench-admin-scale") and its obviously synthetic signatories are
+created once with ``generate_signatures`` (COPY) and reused on later runs. Prints, per
+page: median and worst server time over the runs, and the number of SQL queries. No
+assertion: figures to read, not a test.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+from bench.environment import setup_django  # noqa: E402
 
-django.setup()
+setup_django("bench/admin_scale.py")
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -30,6 +28,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+from signatories.synthetic import generate_signatures  # noqa: E402
 
 SLUG = "bench-admin-scale"
 
@@ -46,48 +46,11 @@ def ensure_data(count: int):
         },
     )
     have = letter.signatures.count()
-    if have >= count:
-        return letter, have
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO signatories_signatory
-                (name, slug, kind, category, country, website, role, affiliation,
-                 description, email, notes, name_key, website_domain, created_at, updated_at)
-            SELECT 'Synthetic Signatory ' || lpad(g::text, 7, '0'),
-                   'synthetic-signatory-' || lpad(g::text, 7, '0'),
-                   CASE WHEN g %% 3 = 0 THEN 'organisation' ELSE 'individual' END,
-                   CASE WHEN g %% 3 = 0 THEN 'ngo' ELSE 'survivor' END,
-                   (ARRAY['GB','US','FR','DE','CA','AU','BE','GR','TH',''])[1 + g %% 10],
-                   '', '', '', '', 'synthetic' || g || '@example.invalid', '',
-                   'synthetic signatory ' || lpad(g::text, 7, '0'), '', now(), now()
-            FROM generate_series(%s, %s) AS g
-            ON CONFLICT (slug) DO NOTHING
-            """,
-            [have + 1, count],
-        )
-        cursor.execute(
-            """
-            INSERT INTO signatories_signature
-                (letter_id, signatory_id, display, statement, featured, status, source, notes,
-                 verification, rejection_reason, created_at, updated_at)
-            SELECT %s, s.id,
-                   CASE WHEN s.kind = 'organisation' THEN 'full'
-                        ELSE (ARRAY['full','first_name','initials','anonymous'])[1 + s.id %% 4]
-                   END,
-                   '', false,
-                   CASE WHEN s.id %% 50 = 0 THEN 'pending' ELSE 'published' END,
-                   'import', '', 'unverified', '', now(), now()
-            FROM signatories_signatory s
-            WHERE s.slug LIKE 'synthetic-signatory-%%'
-            ON CONFLICT ON CONSTRAINT one_signature_per_letter DO NOTHING
-            """,
-            [letter.pk],
-        )
-        cursor.execute("ANALYZE signatories_signatory")
-        cursor.execute("ANALYZE signatories_signature")
-    print(f"Created synthetic data in {time.perf_counter() - started:.1f} s")
+    if have < count:
+        # The project's own synthetic writer (``manage.py generate_signatures``): every
+        # column the models require, list keys and the tally included.
+        made = generate_signatures(letter=letter, count=count - have)
+        print(f"Created {made.count:,} synthetic signatures in {made.seconds:.1f} s")
     return letter, letter.signatures.count()
 
 

@@ -14,7 +14,6 @@ safety-net look for rows to redact. Figures, not a test: nothing is asserted.
 """
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -25,20 +24,10 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-os.environ.update(
-    DJANGO_ENV_FILE=os.devnull,
-    DJANGO_DEBUG="0",
-    DJANGO_SSL_REDIRECT="0",
-    DJANGO_TASKS_BACKEND="immediate",
-    DJANGO_SETTINGS_MODULE="config.settings",
-)
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret")
-if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-    sys.exit("bench/delivered.py measures PostgreSQL: set DATABASE_URL.")
 
-import django  # noqa: E402
+from bench.environment import setup_django  # noqa: E402
 
-django.setup()
+setup_django("bench/delivered.py")
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402

@@ -15,18 +15,16 @@ import's time as a multiple of the baseline's (the target: at most 10). No asser
 """
 
 import argparse
-import os
 import sys
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+from bench.environment import setup_django  # noqa: E402
 
-django.setup()
+setup_django("bench/import_scale.py")
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402

@@ -34,29 +34,9 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-# What is measured is production: DEBUG off (no query log growing in memory), no .env of
-# a developer's, plain HTTP for the in-process client. There is no task worker here, so
-# tasks (the count refresh an import schedules) run at once.
-os.environ.update(
-    DJANGO_ENV_FILE=os.devnull,
-    DJANGO_DEBUG="0",
-    DJANGO_SSL_REDIRECT="0",
-    DJANGO_TASKS_BACKEND="immediate",
-    DJANGO_SETTINGS_MODULE="config.settings",
-)
-os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret")
+from bench.environment import setup_django  # noqa: E402
 
-if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-    sys.exit(
-        "make bench measures PostgreSQL, as production runs: set DATABASE_URL, e.g.\n"
-        "  createdb -h 127.0.0.1 -U postgres undersigned_bench\n"
-        "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/undersigned_bench make bench\n"
-        "SQLite is refused: its figures would say nothing about the site."
-    )
-
-import django  # noqa: E402
-
-django.setup()
+setup_django("make bench")
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command, get_commands  # noqa: E402
