@@ -154,7 +154,7 @@ class SignatureForm(forms.ModelForm):
         if (
             cleaned.get("status") == Signature.Status.PUBLISHED
             # The instance still holds the stored values here (the form's are applied after).
-            and self.instance.is_awaiting_confirmation
+            and self.instance.is_unconfirmed
         ):
             self.add_error(
                 "status",

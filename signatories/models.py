@@ -102,6 +102,22 @@ CONFIRMABLE_STATUSES = (
 )
 
 
+def unconfirmed() -> Q:
+    """``Signature.unconfirmed()``, defined here for the constraints to use it too."""
+    return Q(confirmed_at__isnull=True) & (
+        Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False)
+    )
+
+
+def awaiting_confirmation() -> Q:
+    """``Signature.awaiting_confirmation()``, defined here for the constraints to use it too."""
+    return (
+        Q(confirmed_at__isnull=True)
+        & Q(status__in=CONFIRMABLE_STATUSES)
+        & (Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False))
+    )
+
+
 class Verification(models.TextChoices):
     UNVERIFIED = "unverified", "Not yet verified"
     STAFF_VETTED = "staff_vetted", "Checked by staff"
@@ -621,11 +637,7 @@ class Signature(models.Model):
                 fields=["letter", "email_normalised"],
                 condition=~Q(email_normalised="")
                 & ~Q(status=SignatureStatus.WITHDRAWN)
-                & ~(
-                    Q(confirmed_at__isnull=True)
-                    & Q(status__in=CONFIRMABLE_STATUSES)
-                    & (Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False))
-                ),
+                & ~awaiting_confirmation(),
                 name="one_standing_signature_per_email_per_letter",
             ),
             # A signature from the public form counts only once its signer confirmed it;
@@ -649,7 +661,7 @@ class Signature(models.Model):
             ),
         ]
         indexes = [
-            # An address's signatures on a letter, standing or not (signing.same_address).
+            # An address's signatures on a letter, standing or not (submissions.same_address).
             models.Index(fields=["letter", "email_normalised"], name="signature_letter_email_idx"),
             # Serves every public list in display order, and keyset pages deep in it.
             models.Index(
@@ -677,19 +689,33 @@ class Signature(models.Model):
         super().save(*args, **kwargs)
 
     @staticmethod
-    def awaiting_confirmation() -> Q:
+    def unconfirmed() -> Q:
         """Signatures from the public form that their signer has not confirmed by email:
-        nobody else may publish them."""
-        return Q(confirmed_at__isnull=True) & (
-            Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False)
+        nobody else may publish them (``signature_public_form_published_confirmed``).
+        "From the public form" is also told by the consent record, which staff can't edit."""
+        return unconfirmed()
+
+    @property
+    def is_unconfirmed(self) -> bool:
+        """``unconfirmed()`` for this signature as loaded (the same rule: a test holds them
+        equal on the database for every combination of the fields they read)."""
+        return self.confirmed_at is None and (
+            self.source == Source.PUBLIC_FORM or self.consented_at is not None
         )
+
+    @staticmethod
+    def awaiting_confirmation() -> Q:
+        """Open submissions: unconfirmed signatures (``unconfirmed()``) that their signer's
+        link can still confirm. Staff may hold or hide one first (confirming then records
+        the confirmation and leaves it held or hidden); a withdrawn or rejected one is
+        closed. Several may wait for one address (each for its own link): the one-standing
+        -signature constraint leaves them out."""
+        return awaiting_confirmation()
 
     @property
     def is_awaiting_confirmation(self) -> bool:
         """``awaiting_confirmation()`` for this signature as loaded."""
-        return self.confirmed_at is None and (
-            self.source == Source.PUBLIC_FORM or self.consented_at is not None
-        )
+        return self.is_unconfirmed and self.status in CONFIRMABLE_STATUSES
 
     @property
     def public_name(self) -> str:

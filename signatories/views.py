@@ -26,13 +26,11 @@ from signatories.exports import (
 )
 from signatories.filters import SignatureFilter
 from signatories.forms import SignForm, sign_kind
+from signatories.links import LinkError, Purpose, read_token
 from signatories.models import Signatory, Signature
 from signatories.signing import (
-    LinkError,
-    Purpose,
     confirm_signature,
     confirmation_state,
-    read_token,
     sign_letter,
     stop_follow_up,
     withdraw_signature,
