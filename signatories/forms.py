@@ -12,6 +12,7 @@ from signatories.abuse import (
 from signatories.emails import normalise_email, split_email
 from signatories.importers import MAX_FILE_BYTES
 from signatories.models import (
+    CATEGORIES_OF_KIND,
     INDIVIDUAL_CATEGORIES,
     ORGANISATION_CATEGORIES,
     BlockedEmailDomain,
@@ -21,6 +22,7 @@ from signatories.models import (
     Signatory,
     SignatoryKind,
     Signature,
+    category_fits_kind,
     normalise_name,
 )
 from signatories.signing import CONSENT_TEXT, SignerDetails
@@ -94,12 +96,8 @@ class SignatoryForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         kind, category = cleaned.get("kind"), cleaned.get("category")
-        allowed = {
-            SignatoryKind.INDIVIDUAL: INDIVIDUAL_CATEGORIES,
-            SignatoryKind.ORGANISATION: ORGANISATION_CATEGORIES,
-        }.get(kind, [])
-        if kind and category and category not in allowed:
-            labels = ", ".join(str(c.label).lower() for c in allowed)
+        if kind and category and not category_fits_kind(kind, category):
+            labels = ", ".join(str(c.label).lower() for c in CATEGORIES_OF_KIND[kind])
             self.add_error("category", f"For {kind}s choose one of: {labels}.")
         if cleaned.get("name") and (not cleaned.get("slug") or self._slug_follows_name(cleaned)):
             cleaned["slug"] = unique_signatory_slug(cleaned["name"], exclude_pk=self.instance.pk)

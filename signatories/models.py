@@ -6,6 +6,8 @@ every public search and ordering through ``Signature.sort_name`` (SQL), the name
 folded; never ``signatory.name`` directly.
 """
 
+import functools
+import operator
 import unicodedata
 
 from django.conf import settings
@@ -75,6 +77,24 @@ ORGANISATION_CATEGORIES = [
     Category.PUBLIC_BODY,
     Category.OTHER,
 ]
+CATEGORIES_OF_KIND = {
+    SignatoryKind.INDIVIDUAL: INDIVIDUAL_CATEGORIES,
+    SignatoryKind.ORGANISATION: ORGANISATION_CATEGORIES,
+}
+
+
+def category_fits_kind(kind: str, category: str) -> bool:
+    """Whether a signatory of ``kind`` may have ``category``: the rule of the constraint
+    ``signatory_category_fits_kind`` (built from the same lists), for friendly messages."""
+    return category in CATEGORIES_OF_KIND.get(kind, ())
+
+
+def _category_fits_kind_condition() -> Q:
+    """``category_fits_kind`` in SQL, for the constraint."""
+    return functools.reduce(
+        operator.or_,
+        (Q(kind=kind, category__in=categories) for kind, categories in CATEGORIES_OF_KIND.items()),
+    )
 
 
 class Display(models.TextChoices):
@@ -248,13 +268,7 @@ class Signatory(models.Model):
         verbose_name_plural = "signatories"
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(kind=SignatoryKind.INDIVIDUAL, category__in=INDIVIDUAL_CATEGORIES)
-                    | Q(
-                        kind=SignatoryKind.ORGANISATION,
-                        category__in=ORGANISATION_CATEGORIES,
-                    )
-                ),
+                condition=_category_fits_kind_condition(),
                 name="signatory_category_fits_kind",
             ),
             models.CheckConstraint(

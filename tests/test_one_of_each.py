@@ -6,10 +6,19 @@ import datetime
 import itertools
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.utils import timezone
 
-from signatories.models import Signature, SignatureStatus, Source
+from signatories.models import (
+    Category,
+    SignatoryKind,
+    Signature,
+    SignatureStatus,
+    Source,
+    category_fits_kind,
+)
+from tests.factories import make_signatory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +91,16 @@ def test_open_submissions_are_left_out_of_the_one_standing_signature_per_address
             continue
         counted = in_sql(one_standing, {**state, "email_normalised": "frida@example.org"})
         assert counted == (not Signature(**state).is_awaiting_confirmation), state
+
+
+def test_category_fits_kind_agrees_with_the_database_for_every_kind_and_category():
+    refused = set()
+    for kind, category in itertools.product(SignatoryKind.values, Category.values):
+        try:
+            with transaction.atomic():
+                make_signatory(kind=kind, category=category)
+        except IntegrityError as error:
+            assert "signatory_category_fits_kind" in str(error)
+            refused.add((kind, category))
+        assert category_fits_kind(kind, category) == ((kind, category) not in refused)
+    assert refused, "some pairs must be refused, or the test proves nothing"
