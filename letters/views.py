@@ -71,7 +71,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     tally = tally_of(letter)
     totals = Totals.of_tally(tally)
-    public = Signature.objects.published_on(letter)
+    public = Signature.objects.public_on(letter)
     filterset = SignatureFilter(
         request.GET,
         queryset=public.select_related("signatory"),

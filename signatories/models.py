@@ -440,9 +440,10 @@ class SignatureQuerySet(models.QuerySet):
     def for_letter(self, letter: Letter):
         return self.filter(letter=letter)
 
-    def published_on(self, letter: Letter):
+    def public_on(self, letter: Letter):
         """``public().for_letter(letter)`` for a letter already known to be public, without
-        joining the letter again: the shape the list index serves."""
+        joining the letter again: the shape the list index serves. (Not a date: the
+        ``published_on`` fields are the day a letter or source was published.)"""
         return self.filter(letter=letter, status=SignatureStatus.PUBLISHED)
 
     def featured_statements(self):
