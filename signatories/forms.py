@@ -26,7 +26,7 @@ from signatories.models import (
     normalise_name,
 )
 from signatories.signing import CONSENT_TEXT, SignerDetails
-from signatories.slugs import slug_base
+from signatories.slugs import slug_base, unique_slug
 
 
 @functools.cache
@@ -46,21 +46,6 @@ class CountryChoiceField(forms.ChoiceField):
 
     def valid_value(self, value) -> bool:
         return str(value) in country_codes()
-
-
-def unique_signatory_slug(name: str, *, exclude_pk: int | None = None) -> str:
-    """A free slug for ``name``: ``barnardos``, then ``barnardos-2``, ``barnardos-3``…"""
-    base = slug_base(name)
-    taken = set(
-        Signatory.objects.filter(slug__startswith=base)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
 
 
 class SignatoryForm(forms.ModelForm):
@@ -100,7 +85,8 @@ class SignatoryForm(forms.ModelForm):
             labels = ", ".join(str(c.label).lower() for c in CATEGORIES_OF_KIND[kind])
             self.add_error("category", f"For {kind}s choose one of: {labels}.")
         if cleaned.get("name") and (not cleaned.get("slug") or self._slug_follows_name(cleaned)):
-            cleaned["slug"] = unique_signatory_slug(cleaned["name"], exclude_pk=self.instance.pk)
+            others = Signatory.objects.exclude(pk=self.instance.pk)
+            cleaned["slug"] = unique_slug(cleaned["name"], among=others)
         return cleaned
 
     def _slug_follows_name(self, cleaned) -> bool:

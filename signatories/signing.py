@@ -34,7 +34,7 @@ from signatories.models import (
     Source,
     Verification,
 )
-from signatories.slugs import slug_base
+from signatories.slugs import unique_slug
 from signatories.submissions import same_address, set_aside, stands
 from signatories.tallies import schedule_refresh
 from signatories.tasks import send_signature_email
@@ -66,11 +66,11 @@ class SignerDetails:
 
 def public_form_slug(details: SignerDetails) -> str:
     """A signatory slug that never carries a name its signer chose to hide, and that two
-    people with the same name signing at the same moment can't both take."""
-    suffix = secrets.token_hex(4)
+    people with the same name signing at the same moment can't both take (a random
+    suffix: no guessing it either)."""
     if details.display == Display.FULL:
-        return f"{slug_base(details.name)}-{suffix}"
-    return f"signer-{suffix}{secrets.token_hex(2)}"
+        return unique_slug(details.name, among=Signatory.objects, suffix=secrets.token_hex(4))
+    return unique_slug("signer", among=Signatory.objects, suffix=secrets.token_hex(6))
 
 
 def _signatory_values(details: SignerDetails) -> dict:

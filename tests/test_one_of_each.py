@@ -4,20 +4,26 @@ database, for every combination of the values it reads."""
 
 import datetime
 import itertools
+import re
 
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.utils import timezone
 
+from signatories.forms import SignatoryForm
+from signatories.importers import import_signatures
 from signatories.models import (
     Category,
+    Signatory,
     SignatoryKind,
     Signature,
     SignatureStatus,
     Source,
     category_fits_kind,
 )
+from signatories.signing import SignerDetails, sign_letter
+from signatories.slugs import slug_base, unique_slugs, validate_slug
 from tests.factories import make_signatory
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +110,47 @@ def test_category_fits_kind_agrees_with_the_database_for_every_kind_and_category
             refused.add((kind, category))
         assert category_fits_kind(kind, category) == ((kind, category) not in refused)
     assert refused, "some pairs must be refused, or the test proves nothing"
+
+
+def test_unique_slugs_keep_every_script_and_number_clashes_with_the_database_and_each_other():
+    make_signatory(name="张伟", slug="张伟")
+    make_signatory(name="Zoë Žižek", slug="zoe-zizek-2")
+    slugs = unique_slugs(["张伟", "Zoe Zizek", "Zoë Žižek", "ZOË ŽIŽEK"], among=Signatory.objects)
+    assert slugs == ["张伟-2", "zoe-zizek", "zoe-zizek-3", "zoe-zizek-4"]
+
+
+def test_unique_slugs_of_long_names_fit_the_field_with_their_suffix():
+    long_name = "कि" * 300
+    make_signatory(name="Taken", slug=slug_base(long_name))
+    slugs = unique_slugs([long_name, long_name], among=Signatory.objects, suffix="3f9c2a1b")
+    max_length = Signatory._meta.get_field("slug").max_length
+    assert len(set(slugs)) == 2
+    for slug in slugs:
+        assert len(slug) <= max_length
+        validate_slug(slug)
+
+
+def test_every_maker_of_a_signatory_slug_gives_the_same_slug_for_a_name(letter):
+    """The admin's form (``SignatoryForm``), the import and the public form make a name's
+    slug alike: the public form's with a random suffix after it."""
+    name = "Zoë Žižek"
+    form = SignatoryForm(
+        data={"name": name, "slug": "", "kind": "individual", "category": "survivor"}
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    from_admin = Signatory.objects.get(name=name).slug
+    Signatory.objects.filter(name=name).delete()
+    import_signatures(
+        letter=letter,
+        data=f"name,kind,category\n{name},individual,survivor\n".encode(),
+        filename="signatories.csv",
+        dry_run=False,
+    )
+    from_import = Signatory.objects.get(name=name).slug
+    details = SignerDetails(
+        kind="individual", name=name, email="zoe@example.org", category="survivor"
+    )
+    from_form = sign_letter(letter=letter, details=details, ip_address=None).signatory.slug
+    assert from_admin == from_import == "zoe-zizek"
+    assert re.fullmatch(r"zoe-zizek-[0-9a-f]{8}", from_form)
