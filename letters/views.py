@@ -9,15 +9,16 @@ from config.http import public_page
 from letters.filters import LetterFilter
 from letters.models import Addressee, Letter, Recipient
 from letters.sharing import share_image_png
-from signatories.filters import SignatureFilter
-from signatories.models import (
+from letters.signatures import (
     VERIFICATION_EXPLANATIONS,
     ListMark,
     Signature,
+    SignatureFilter,
+    Totals,
+    page_of,
+    tallied,
+    tally_of,
 )
-from signatories.paging import page_of
-from signatories.stats import Totals
-from signatories.tallies import tallied, tally_of
 
 RECENT_LETTERS = 6
 FEATURED_STATEMENTS = 6
