@@ -122,15 +122,9 @@ CONFIRMABLE_STATUSES = (
 )
 
 
-def unconfirmed() -> Q:
-    """``Signature.unconfirmed()``, defined here for the constraints to use it too."""
-    return Q(confirmed_at__isnull=True) & (
-        Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False)
-    )
-
-
 def awaiting_confirmation() -> Q:
-    """``Signature.awaiting_confirmation()``, defined here for the constraints to use it too."""
+    """``Signature.awaiting_confirmation()``, defined here for the constraint on standing
+    signatures to use it too (its terms in the order migration 0014 recorded)."""
     return (
         Q(confirmed_at__isnull=True)
         & Q(status__in=CONFIRMABLE_STATUSES)
@@ -708,7 +702,9 @@ class Signature(models.Model):
         """Signatures from the public form that their signer has not confirmed by email:
         nobody else may publish them (``signature_public_form_published_confirmed``).
         "From the public form" is also told by the consent record, which staff can't edit."""
-        return unconfirmed()
+        return Q(confirmed_at__isnull=True) & (
+            Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False)
+        )
 
     @property
     def is_unconfirmed(self) -> bool:
@@ -723,8 +719,8 @@ class Signature(models.Model):
         """Open submissions: unconfirmed signatures (``unconfirmed()``) that their signer's
         link can still confirm. Staff may hold or hide one first (confirming then records
         the confirmation and leaves it held or hidden); a withdrawn or rejected one is
-        closed. Several may wait for one address (each for its own link): the one-standing
-        -signature constraint leaves them out."""
+        closed. Several may wait for one address (each for its own link): the constraint
+        ``one_standing_signature_per_email_per_letter`` leaves them out."""
         return awaiting_confirmation()
 
     @property
