@@ -30,7 +30,7 @@ NO_LIMIT = override_settings(API_RATE="100000000/min")  # the bench is one clien
 def deep_cursor(letter) -> tuple[str, int]:
     """A cursor for the row ``DEEP_AT`` of the way down the list (found once, by offset:
     set-up, not measured), numbered as the page following cursors would be."""
-    public = Signature.objects.published_on(letter).order_by(*LIST_ORDER)
+    public = Signature.objects.public_on(letter).order_by(*LIST_ORDER)
     position = int(public.count() * DEEP_AT)
     row = public.only("pk", "list_rank", "sort_name")[position]
     return encode_cursor(row, position // API_PAGE + 2), position

@@ -170,7 +170,7 @@ def page_urls(letter: Letter, filter_query: str) -> dict[str, str]:
     as the page's own "Next" links carry), a filtered page, and by number the last page
     and the one half-way (``?page=N``, as an old or hand-made link asks)."""
     url = letter.get_absolute_url()
-    public = Signature.objects.published_on(letter).order_by(*LIST_ORDER)
+    public = Signature.objects.public_on(letter).order_by(*LIST_ORDER)
     count = public.count()
     middle = public.only("pk", "list_rank", "sort_name")[count // 2]
     cursor = encode_cursor(middle, count // 2 // settings.SIGNATURES_PER_PAGE + 1)

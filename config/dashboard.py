@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from letters.models import Addressee, EventKind, Letter, ResponseEvent, ResponseStatus
-from signatories.models import Signature, SignatureImport, SignatureStatus, Source
+from signatories.models import Signature, SignatureImport, SignatureStatus
 
 RECENT_IMPORTS_SHOWN = 5
 RECENT_IMPORTS_DAYS = 30
@@ -68,8 +68,8 @@ def _signatures(result: NeedsDoing) -> None:
     """Held for review, and public-form submissions whose confirmation link still works
     (older ones can no longer be confirmed: ``anonymise_closed`` deletes them)."""
     since = timezone.now() - datetime.timedelta(seconds=settings.SIGN_CONFIRMATION_MAX_AGE)
-    awaiting_signer = Q(
-        status=SignatureStatus.UNCONFIRMED, source=Source.PUBLIC_FORM, created_at__gte=since
+    awaiting_signer = Signature.awaiting_confirmation() & Q(
+        status=SignatureStatus.UNCONFIRMED, created_at__gte=since
     )
     counts = Signature.objects.filter(
         status__in=[SignatureStatus.PENDING, SignatureStatus.UNCONFIRMED]

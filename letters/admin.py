@@ -16,17 +16,19 @@ from letters.models import (
     ResponseEvent,
 )
 from letters.responses import refresh_response
-from signatories.admin import (
+from letters.signatures import (
     ChangelistCountsMixin,
+    FreezesDeliveredListMixin,
     LetterColumnMixin,
     LetterImportMixin,
+    Signature,
     SignatureInline,
+    announce_response,
+    count_signatures,
+    followers_of,
     letter_signatures_link,
+    schedule_refresh,
 )
-from signatories.delivered_admin import FreezesDeliveredListMixin
-from signatories.models import Signature, count_signatures
-from signatories.tallies import schedule_refresh
-from signatories.tasks import announce_response, followers_of
 
 
 class AddresseeInline(admin.StackedInline):

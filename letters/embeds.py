@@ -25,7 +25,7 @@ from django.views.decorators.csp import csp_override
 from config.http import public_page
 from letters.models import Letter
 from letters.sharing import SITE_NAME, absolute_url
-from signatories.tallies import tally_of
+from letters.signatures import tally_of
 
 # The frame's size when the embedding site does not ask for another: the embed reads well
 # from 300 to 600 pixels wide, and its title is cut at three lines so this height holds.

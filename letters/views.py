@@ -9,15 +9,16 @@ from config.http import public_page
 from letters.filters import LetterFilter
 from letters.models import Addressee, Letter, Recipient
 from letters.sharing import share_image_png
-from signatories.filters import SignatureFilter
-from signatories.models import (
+from letters.signatures import (
     VERIFICATION_EXPLANATIONS,
     ListMark,
     Signature,
+    SignatureFilter,
+    Totals,
+    page_of,
+    tallied,
+    tally_of,
 )
-from signatories.paging import page_of
-from signatories.stats import Totals
-from signatories.tallies import tallied, tally_of
 
 RECENT_LETTERS = 6
 FEATURED_STATEMENTS = 6
@@ -71,7 +72,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     tally = tally_of(letter)
     totals = Totals.of_tally(tally)
-    public = Signature.objects.published_on(letter)
+    public = Signature.objects.public_on(letter)
     filterset = SignatureFilter(
         request.GET,
         queryset=public.select_related("signatory"),

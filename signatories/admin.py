@@ -807,7 +807,7 @@ class SignatureAdmin(
             % {"n": count},
             messages.SUCCESS,
         )
-        unconfirmed = queryset.filter(Signature.awaiting_confirmation()).count()
+        unconfirmed = queryset.filter(Signature.unconfirmed()).count()
         if unconfirmed:
             self.message_user(
                 request,

@@ -155,7 +155,7 @@ def freeze_delivered_list(*, letter: Letter, by=None) -> DeliveredList:
         root = MerkleRoot()
         make = public_row_maker(profile_url=PROFILE_SLUG_PLACEHOLDER)
         signatures = (
-            Signature.objects.published_on(letter)
+            Signature.objects.public_on(letter)
             .order_by(*LIST_ORDER)
             .values_list("pk", *PUBLIC_FIELDS)
         )

@@ -27,7 +27,7 @@ class FreezesDeliveredListMixin:
             return
         if DeliveredList.objects.filter(letter=letter).exists():
             return
-        if not Signature.objects.published_on(letter).exists():
+        if not Signature.objects.public_on(letter).exists():
             self.message_user(
                 request,
                 "The delivered list was not frozen: nobody is listed yet. Once the list is "

@@ -12,6 +12,7 @@ from signatories.abuse import (
 from signatories.emails import normalise_email, split_email
 from signatories.importers import MAX_FILE_BYTES
 from signatories.models import (
+    CATEGORIES_OF_KIND,
     INDIVIDUAL_CATEGORIES,
     ORGANISATION_CATEGORIES,
     BlockedEmailDomain,
@@ -21,10 +22,11 @@ from signatories.models import (
     Signatory,
     SignatoryKind,
     Signature,
+    category_fits_kind,
     normalise_name,
 )
 from signatories.signing import CONSENT_TEXT, SignerDetails
-from signatories.slugs import slug_base
+from signatories.slugs import slug_base, unique_slug
 
 
 @functools.cache
@@ -44,21 +46,6 @@ class CountryChoiceField(forms.ChoiceField):
 
     def valid_value(self, value) -> bool:
         return str(value) in country_codes()
-
-
-def unique_signatory_slug(name: str, *, exclude_pk: int | None = None) -> str:
-    """A free slug for ``name``: ``barnardos``, then ``barnardos-2``, ``barnardos-3``…"""
-    base = slug_base(name)
-    taken = set(
-        Signatory.objects.filter(slug__startswith=base)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
 
 
 class SignatoryForm(forms.ModelForm):
@@ -94,15 +81,12 @@ class SignatoryForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         kind, category = cleaned.get("kind"), cleaned.get("category")
-        allowed = {
-            SignatoryKind.INDIVIDUAL: INDIVIDUAL_CATEGORIES,
-            SignatoryKind.ORGANISATION: ORGANISATION_CATEGORIES,
-        }.get(kind, [])
-        if kind and category and category not in allowed:
-            labels = ", ".join(str(c.label).lower() for c in allowed)
+        if kind and category and not category_fits_kind(kind, category):
+            labels = ", ".join(str(c.label).lower() for c in CATEGORIES_OF_KIND[kind])
             self.add_error("category", f"For {kind}s choose one of: {labels}.")
         if cleaned.get("name") and (not cleaned.get("slug") or self._slug_follows_name(cleaned)):
-            cleaned["slug"] = unique_signatory_slug(cleaned["name"], exclude_pk=self.instance.pk)
+            others = Signatory.objects.exclude(pk=self.instance.pk)
+            cleaned["slug"] = unique_slug(cleaned["name"], among=others)
         return cleaned
 
     def _slug_follows_name(self, cleaned) -> bool:
@@ -154,7 +138,7 @@ class SignatureForm(forms.ModelForm):
         if (
             cleaned.get("status") == Signature.Status.PUBLISHED
             # The instance still holds the stored values here (the form's are applied after).
-            and self.instance.is_awaiting_confirmation
+            and self.instance.is_unconfirmed
         ):
             self.add_error(
                 "status",

@@ -43,7 +43,6 @@ from simple_history.utils import bulk_update_with_history
 
 from signatories.delivered import redact_stale_rows
 from signatories.models import (
-    CONFIRMABLE_STATUSES,
     VERIFIED_STATES,
     Signatory,
     SignatoryRedirect,
@@ -139,7 +138,7 @@ def check_mergeable(signatories: list[Signatory]) -> None:
     ``MERGE_LIMIT``, all of one kind, none with a sign-form submission still open.
 
     An open submission (its signer may yet confirm it) has no change history until it is
-    confirmed, and is deleted without a trace if it never is (``signing.set_aside``):
+    confirmed, and is deleted without a trace if it never is (``submissions.set_aside``):
     moving it, or deleting the signatory made for it, would write its signer's name and
     address into the history. Its link works for a few days; merge after that."""
     if len({signatory.pk for signatory in signatories}) < 2:
@@ -152,11 +151,7 @@ def check_mergeable(signatories: list[Signatory]) -> None:
             "select signatories of one kind."
         )
     open_submission = (
-        Signature.objects.filter(
-            Signature.awaiting_confirmation(),
-            signatory__in=signatories,
-            status__in=CONFIRMABLE_STATUSES,
-        )
+        Signature.objects.filter(Signature.awaiting_confirmation(), signatory__in=signatories)
         .select_related("signatory")
         .order_by("pk")
         .first()

@@ -6,6 +6,8 @@ every public search and ordering through ``Signature.sort_name`` (SQL), the name
 folded; never ``signatory.name`` directly.
 """
 
+import functools
+import operator
 import unicodedata
 
 from django.conf import settings
@@ -75,6 +77,24 @@ ORGANISATION_CATEGORIES = [
     Category.PUBLIC_BODY,
     Category.OTHER,
 ]
+CATEGORIES_OF_KIND = {
+    SignatoryKind.INDIVIDUAL: INDIVIDUAL_CATEGORIES,
+    SignatoryKind.ORGANISATION: ORGANISATION_CATEGORIES,
+}
+
+
+def category_fits_kind(kind: str, category: str) -> bool:
+    """Whether a signatory of ``kind`` may have ``category``: the rule of the constraint
+    ``signatory_category_fits_kind`` (built from the same lists), for friendly messages."""
+    return category in CATEGORIES_OF_KIND.get(kind, ())
+
+
+def _category_fits_kind_condition() -> Q:
+    """``category_fits_kind`` in SQL, for the constraint."""
+    return functools.reduce(
+        operator.or_,
+        (Q(kind=kind, category__in=categories) for kind, categories in CATEGORIES_OF_KIND.items()),
+    )
 
 
 class Display(models.TextChoices):
@@ -100,6 +120,16 @@ CONFIRMABLE_STATUSES = (
     SignatureStatus.PENDING,
     SignatureStatus.HIDDEN,
 )
+
+
+def awaiting_confirmation() -> Q:
+    """``Signature.awaiting_confirmation()``, defined here for the constraint on standing
+    signatures to use it too (its terms in the order migration 0014 recorded)."""
+    return (
+        Q(confirmed_at__isnull=True)
+        & Q(status__in=CONFIRMABLE_STATUSES)
+        & (Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False))
+    )
 
 
 class Verification(models.TextChoices):
@@ -232,13 +262,7 @@ class Signatory(models.Model):
         verbose_name_plural = "signatories"
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(kind=SignatoryKind.INDIVIDUAL, category__in=INDIVIDUAL_CATEGORIES)
-                    | Q(
-                        kind=SignatoryKind.ORGANISATION,
-                        category__in=ORGANISATION_CATEGORIES,
-                    )
-                ),
+                condition=_category_fits_kind_condition(),
                 name="signatory_category_fits_kind",
             ),
             models.CheckConstraint(
@@ -410,9 +434,10 @@ class SignatureQuerySet(models.QuerySet):
     def for_letter(self, letter: Letter):
         return self.filter(letter=letter)
 
-    def published_on(self, letter: Letter):
+    def public_on(self, letter: Letter):
         """``public().for_letter(letter)`` for a letter already known to be public, without
-        joining the letter again: the shape the list index serves."""
+        joining the letter again: the shape the list index serves. (Not a date: the
+        ``published_on`` fields are the day a letter or source was published.)"""
         return self.filter(letter=letter, status=SignatureStatus.PUBLISHED)
 
     def featured_statements(self):
@@ -621,11 +646,7 @@ class Signature(models.Model):
                 fields=["letter", "email_normalised"],
                 condition=~Q(email_normalised="")
                 & ~Q(status=SignatureStatus.WITHDRAWN)
-                & ~(
-                    Q(confirmed_at__isnull=True)
-                    & Q(status__in=CONFIRMABLE_STATUSES)
-                    & (Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False))
-                ),
+                & ~awaiting_confirmation(),
                 name="one_standing_signature_per_email_per_letter",
             ),
             # A signature from the public form counts only once its signer confirmed it;
@@ -649,7 +670,7 @@ class Signature(models.Model):
             ),
         ]
         indexes = [
-            # An address's signatures on a letter, standing or not (signing.same_address).
+            # An address's signatures on a letter, standing or not (submissions.same_address).
             models.Index(fields=["letter", "email_normalised"], name="signature_letter_email_idx"),
             # Serves every public list in display order, and keyset pages deep in it.
             models.Index(
@@ -677,19 +698,35 @@ class Signature(models.Model):
         super().save(*args, **kwargs)
 
     @staticmethod
-    def awaiting_confirmation() -> Q:
+    def unconfirmed() -> Q:
         """Signatures from the public form that their signer has not confirmed by email:
-        nobody else may publish them."""
+        nobody else may publish them (``signature_public_form_published_confirmed``).
+        "From the public form" is also told by the consent record, which staff can't edit."""
         return Q(confirmed_at__isnull=True) & (
             Q(source=Source.PUBLIC_FORM) | Q(consented_at__isnull=False)
         )
 
     @property
-    def is_awaiting_confirmation(self) -> bool:
-        """``awaiting_confirmation()`` for this signature as loaded."""
+    def is_unconfirmed(self) -> bool:
+        """``unconfirmed()`` for this signature as loaded (the same rule: a test holds them
+        equal on the database for every combination of the fields they read)."""
         return self.confirmed_at is None and (
             self.source == Source.PUBLIC_FORM or self.consented_at is not None
         )
+
+    @staticmethod
+    def awaiting_confirmation() -> Q:
+        """Open submissions: unconfirmed signatures (``unconfirmed()``) that their signer's
+        link can still confirm. Staff may hold or hide one first (confirming then records
+        the confirmation and leaves it held or hidden); a withdrawn or rejected one is
+        closed. Several may wait for one address (each for its own link): the constraint
+        ``one_standing_signature_per_email_per_letter`` leaves them out."""
+        return awaiting_confirmation()
+
+    @property
+    def is_awaiting_confirmation(self) -> bool:
+        """``awaiting_confirmation()`` for this signature as loaded."""
+        return self.is_unconfirmed and self.status in CONFIRMABLE_STATUSES
 
     @property
     def public_name(self) -> str:

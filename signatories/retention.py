@@ -29,10 +29,9 @@ from signatories.models import (
     SignatoryKind,
     Signature,
     SignatureStatus,
-    Source,
     UsedFormStamp,
 )
-from signatories.signing import set_aside
+from signatories.submissions import set_aside
 
 
 @dataclass(frozen=True)
@@ -84,10 +83,10 @@ def anonymise_closed(
     )
 
     link_lifetime = datetime.timedelta(seconds=settings.SIGN_CONFIRMATION_MAX_AGE, days=1)
+    # Held or hidden by staff, a submission waits for them to decide.
     expired = Signature.objects.filter(
+        Signature.awaiting_confirmation(),
         status=SignatureStatus.UNCONFIRMED,
-        confirmed_at__isnull=True,
-        source=Source.PUBLIC_FORM,
         created_at__lt=timezone.now() - link_lifetime,
     )
 

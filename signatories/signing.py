@@ -8,28 +8,24 @@ isn't on its website's domain. One signature per normalised email per letter is 
 constraint; signing again with the same address sends a link again and never makes a
 second signature.
 
-Links carry signed tokens (``django.core.signing``, keyed by ``SECRET_KEY``) naming the
-signature and what the link may do. A confirmation link expires after
-``SIGN_CONFIRMATION_MAX_AGE``; a withdrawal link never does: a way out must always work.
+The emailed links and their tokens are ``links``; an address's submissions and the one
+that stands, ``submissions``; the emails themselves, ``tasks``.
 """
 
 import enum
 import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from letters.models import Letter
 from signatories import resilience
 from signatories.delivered import redact_stale_rows
 from signatories.emails import normalise_email, on_same_domain
+from signatories.links import LinkError
 from signatories.models import (
-    CONFIRMABLE_STATUSES,
     Display,
     Signatory,
     SignatoryKind,
@@ -38,8 +34,10 @@ from signatories.models import (
     Source,
     Verification,
 )
-from signatories.slugs import slug_base
+from signatories.slugs import unique_slug
+from signatories.submissions import same_address, set_aside, stands
 from signatories.tallies import schedule_refresh
+from signatories.tasks import send_signature_email
 
 CONSENT_TEXT = (
     "I agree that my signature may be published on this letter and counted: my name as I "
@@ -47,52 +45,6 @@ CONSENT_TEXT = (
     "statement. If I sign for an organisation, I may sign on its behalf. I can withdraw at "
     "any time with the link in my emails."
 )
-
-
-class Purpose(enum.StrEnum):
-    CONFIRM = "confirm"
-    WITHDRAW = "withdraw"
-    UNFOLLOW = "unfollow"
-
-
-class LinkError(Exception):
-    """A link that is not valid. ``expired`` tells an old link from a damaged one; ``gone``
-    a genuine link whose submission is no longer there (set aside when another submission
-    from the same address was confirmed, or deleted by staff)."""
-
-    def __init__(self, *, expired: bool, gone: bool = False):
-        super().__init__("expired" if expired else "gone" if gone else "invalid")
-        self.expired = expired
-        self.gone = gone
-
-
-def make_token(signature: Signature, purpose: Purpose) -> str:
-    return signing.dumps(signature.pk, salt=f"signatories.{purpose}")
-
-
-def read_token(token: str, purpose: Purpose) -> int:
-    """The signature id a link names, or ``LinkError``."""
-    max_age = settings.SIGN_CONFIRMATION_MAX_AGE if purpose == Purpose.CONFIRM else None
-    try:
-        value = signing.loads(token, salt=f"signatories.{purpose}", max_age=max_age)
-    except signing.SignatureExpired:
-        raise LinkError(expired=True) from None
-    except signing.BadSignature:
-        raise LinkError(expired=False) from None
-    if not isinstance(value, int):
-        raise LinkError(expired=False)
-    return value
-
-
-def link(signature: Signature, purpose: Purpose) -> str:
-    """The absolute address of a signature's link, on ``SITE_URL``."""
-    names = {
-        Purpose.CONFIRM: "signatories:confirm",
-        Purpose.WITHDRAW: "signatories:withdraw",
-        Purpose.UNFOLLOW: "signatories:unfollow",
-    }
-    path = reverse(names[purpose], args=[signature.letter.slug, make_token(signature, purpose)])
-    return settings.SITE_URL + path
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,11 +66,11 @@ class SignerDetails:
 
 def public_form_slug(details: SignerDetails) -> str:
     """A signatory slug that never carries a name its signer chose to hide, and that two
-    people with the same name signing at the same moment can't both take."""
-    suffix = secrets.token_hex(4)
+    people with the same name signing at the same moment can't both take (a random
+    suffix: no guessing it either)."""
     if details.display == Display.FULL:
-        return f"{slug_base(details.name)}-{suffix}"
-    return f"signer-{suffix}{secrets.token_hex(2)}"
+        return unique_slug(details.name, among=Signatory.objects, suffix=secrets.token_hex(4))
+    return unique_slug("signer", among=Signatory.objects, suffix=secrets.token_hex(6))
 
 
 def _signatory_values(details: SignerDetails) -> dict:
@@ -174,8 +126,6 @@ def sign_letter(
     confirming one submission sets aside the address's other unconfirmed ones
     (``confirm_signature``). The caller shows the same page in every case.
     """
-    from signatories.tasks import send_signature_email
-
     # One transaction, one commit: the signature and its queued email are stored together
     # (in the caller's transaction when there is one: no savepoint of its own).
     # No history rows yet: the change history starts when the signer confirms.
@@ -217,55 +167,6 @@ def moderation_reasons(signature: Signature) -> list[str]:
     return reasons
 
 
-def awaits_confirmation(signature: Signature) -> bool:
-    """Whether the signer can still confirm this signature with their link. Staff may
-    hold or hide one first: confirming still records the confirmation, and leaves it
-    held or hidden."""
-    return signature.confirmed_at is None and signature.status in CONFIRMABLE_STATUSES
-
-
-def is_open_submission(signature: Signature) -> bool:
-    """A submission of the public form that its signer may still confirm: one of possibly
-    several from an address, until one of them is confirmed."""
-    return signature.is_awaiting_confirmation and awaits_confirmation(signature)
-
-
-def stands(signature: Signature) -> bool:
-    """Whether the signature is the address's signature on its letter: confirmed, entered
-    by staff, or rejected; not withdrawn and not an open submission. The database holds
-    at most one per address and letter (``one_standing_signature_per_email_per_letter``)."""
-    return signature.status != SignatureStatus.WITHDRAWN and not is_open_submission(signature)
-
-
-def same_address(signature: Signature):
-    """The other signatures of the letter from the signature's (normalised) address."""
-    if not signature.email_normalised:
-        return Signature.objects.none()
-    return Signature.objects.filter(
-        letter_id=signature.letter_id, email_normalised=signature.email_normalised
-    ).exclude(pk=signature.pk)
-
-
-def standing_signature(signature: Signature) -> Signature | None:
-    """The signature that already stands for this one's address on its letter, if any."""
-    others = same_address(signature).select_related("letter")
-    return next((other for other in others if stands(other)), None)
-
-
-def set_aside(submissions) -> None:
-    """Delete open submissions that will never be confirmed, and their signatories (each
-    made for its submission alone), leaving no copy in the change history: a submission
-    is not a signature, and the privacy page says it is deleted."""
-    signature_ids = [submission.pk for submission in submissions]
-    signatory_ids = [submission.signatory_id for submission in submissions]
-    Signature.objects.filter(pk__in=signature_ids).delete()
-    Signatory.objects.filter(pk__in=signatory_ids, signatures__isnull=True).delete()
-    Signature.history.filter(id__in=signature_ids).delete()
-    Signatory.history.filter(id__in=signatory_ids).exclude(
-        id__in=Signatory.objects.filter(pk__in=signatory_ids).values("pk")
-    ).delete()
-
-
 def _start_history(records, *, reason: str) -> None:
     """The first rows of the change history of a confirmed submission, as it now stands
     (a row per record that has none yet: staff may have edited it while it waited)."""
@@ -277,7 +178,7 @@ def _start_history(records, *, reason: str) -> None:
 
 def confirmation_state(signature: Signature) -> ConfirmOutcome | None:
     """What the confirm link would find now: None when there is something to confirm."""
-    if awaits_confirmation(signature):
+    if signature.is_awaiting_confirmation:
         return None
     if signature.confirmed_at and signature.status in (
         SignatureStatus.PUBLISHED,
@@ -316,7 +217,7 @@ def confirm_signature(*, signature_id: int) -> tuple[Signature, ConfirmOutcome]:
         return signature, state
     if any(stands(other) for other in locked.values()):
         return signature, ConfirmOutcome.ADDRESS_SIGNED
-    others = [other for other in locked.values() if is_open_submission(other)]
+    others = [other for other in locked.values() if other.is_awaiting_confirmation]
 
     now = timezone.now()
     reasons = moderation_reasons(signature)

@@ -11,14 +11,25 @@ pattern takes any text (``<str:slug>``), not ``<slug:…>``, which is ASCII only
 A slug is made from the name the public sees: callers never pass a name its signer chose
 to hide (``signing.public_form_slug``), and a signatory's page, the only place a slug
 shows, exists only for those named in full (``views.signatory_detail``).
+
+``unique_slugs`` is the one maker of a signatory's slug (the admin's form, the import, the
+public form); ``validate_slug`` the check of one typed by staff.
 """
 
 import unicodedata
+from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+
+from signatories.bulk import EqualsAny, chunks, lookup_chunk
 
 # Room left in Signatory.slug (220) for a "-2" or a public signer's random suffix.
 MAX_LENGTH = 200
+# ``slug LIKE 'base-%'`` terms per query: SQLite parses a chain of ORs as a tree no
+# deeper than 1,000.
+SLUG_PREFIX_CHUNK = 200
 FALLBACK = "signatory"
 
 # Latin letters that don't decompose into a letter and an accent, as they are spelled in
@@ -82,3 +93,69 @@ def validate_slug(value: str) -> None:
             "Use letters (of any script), digits and hyphens, e.g. “zoe-zizek” or “张伟”.",
             code="invalid",
         )
+
+
+def unique_slugs(names: Sequence[str], *, among: QuerySet, suffix: str = "") -> list[str]:
+    """Free slugs for ``names``, in order: ``barnardos``, ``barnardos-2``… made by
+    ``slug_base``, unlike each other and every slug in ``among`` (the signatories, less
+    the one being renamed), found with a few bulk queries: one query checks every proposed
+    slug, and only bases already taken fetch their ``base-N`` family.
+
+    ``suffix`` ends every slug (``frida-okafor-3f9c``): where two requests may make a slug
+    at the same moment, a random one keeps them from taking the same."""
+    bases = [slug_base(name) + (f"-{suffix}" if suffix else "") for name in names]
+    taken: set[str] = set()
+    checked: set[str] = set()
+    expanded: set[str] = set()
+    while True:
+        slugs = _allocate(bases, taken)
+        unchecked = set(slugs) - checked
+        found = _taken_slugs(among, unchecked)
+        checked.update(unchecked)
+        if not found:
+            return slugs
+        taken |= found
+        clashing = {base for base, slug in zip(bases, slugs, strict=True) if slug in found}
+        for chunk in chunks(sorted(clashing - expanded), SLUG_PREFIX_CHUNK):
+            prefixes = Q.create(
+                [("slug__startswith", f"{base}-") for base in chunk], connector=Q.OR
+            )
+            family = set(among.filter(prefixes).values_list("slug", flat=True))
+            taken |= family
+            checked |= family
+        expanded |= clashing
+
+
+def unique_slug(name: str, *, among: QuerySet, suffix: str = "") -> str:
+    """``unique_slugs`` for one name."""
+    return unique_slugs([name], among=among, suffix=suffix)[0]
+
+
+def _taken_slugs(among: QuerySet, slugs: set[str]) -> set[str]:
+    """Those of ``slugs`` that rows of ``among`` already have."""
+    if not slugs:
+        return set()
+    existing = among.order_by().values_list("slug", flat=True)
+    if connection.vendor == "postgresql":
+        return set(existing.filter(EqualsAny(F("slug"), tuple(slugs))))
+    found = set()
+    for chunk in chunks(sorted(slugs), lookup_chunk()):
+        found.update(existing.filter(slug__in=chunk))
+    return found
+
+
+def _allocate(bases: list[str], taken: set[str]) -> list[str]:
+    used: set[str] = set()
+    last_suffix: dict[str, int] = {}
+    slugs = []
+    for base in bases:
+        slug = base
+        if slug in taken or slug in used:
+            n = last_suffix.get(base, 1)
+            while slug in taken or slug in used:
+                n += 1
+                slug = f"{base}-{n}"
+            last_suffix[base] = n
+        used.add(slug)
+        slugs.append(slug)
+    return slugs

@@ -36,10 +36,13 @@ from signatories.models import (
     identity_values,
     list_sort_key,
 )
+from signatories.slugs import slug_base
 from signatories.tallies import refresh_tally
 
 NAME_PREFIX = "Synthetic Signatory"
-SLUG_PREFIX = "synthetic-signatory-"
+# The slug of each is made from its name like any other (``slug_base``), and unique by its
+# number: no query needed to find it free, at any count.
+SLUG_PREFIX = f"{slug_base(NAME_PREFIX)}-"
 NUMBER_WIDTH = 7
 # Rows generated, written and forgotten at a time: memory stays flat at any count.
 CHUNK = 20_000
@@ -93,7 +96,7 @@ class SyntheticRow:
 
     @property
     def slug(self) -> str:
-        return f"{SLUG_PREFIX}{self.number:0{NUMBER_WIDTH}d}"
+        return slug_base(self.name)
 
     @property
     def email(self) -> str:

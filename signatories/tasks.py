@@ -28,15 +28,9 @@ from config.mail import SiteEmailMessage
 from letters.models import ResponseEvent
 from signatories import resilience
 from signatories.abuse import ip_limit_reason, over_email_limit
-from signatories.models import CONFIRMABLE_STATUSES, FollowUpDelivery, Signature, SignatureStatus
-from signatories.signing import (
-    Purpose,
-    awaits_confirmation,
-    link,
-    same_address,
-    set_aside,
-    standing_signature,
-)
+from signatories.links import Purpose, link
+from signatories.models import FollowUpDelivery, Signature, SignatureStatus
+from signatories.submissions import same_address, set_aside, standing_signature
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +134,7 @@ def send_signature_email(signature_id: int, kind: str, attempt: int = 1) -> bool
     )
     if signature is None or not signature.email or kind not in SUBJECTS:
         return False
-    if kind == "confirm" and not awaits_confirmation(signature):
+    if kind == "confirm" and not signature.is_awaiting_confirmation:
         return False
     if attempt > 1 and signature.email_failed_at is None:
         return False
@@ -190,9 +184,7 @@ def send_signature_email(signature_id: int, kind: str, attempt: int = 1) -> bool
     if kind == "confirm":
         # The signer asked again, and this newer link went out: the address's earlier
         # submissions need no retry of theirs (one link is enough, and the newest is it).
-        sent = sent | same_address(signature).filter(
-            confirmed_at__isnull=True, status__in=CONFIRMABLE_STATUSES
-        )
+        sent = sent | same_address(signature).filter(Signature.awaiting_confirmation())
     sent.exclude(email_failed_at=None).update(email_failed_at=None, email_error="")
     return True
 

@@ -66,7 +66,7 @@ def set_status(
         raise ValueError("Rejecting needs a reason: use reject_signatures.")
     if status == SignatureStatus.PUBLISHED:
         # Only its signer can make a public-form signature countable, by confirming it.
-        signatures = signatures.exclude(Signature.awaiting_confirmation())
+        signatures = signatures.exclude(Signature.unconfirmed())
     return _update(
         signatures, by=by, reason=f"Status: {status.label}", status=status, rejection_reason=""
     )

@@ -26,13 +26,11 @@ from signatories.exports import (
 )
 from signatories.filters import SignatureFilter
 from signatories.forms import SignForm, sign_kind
+from signatories.links import LinkError, Purpose, read_token
 from signatories.models import Signatory, Signature
 from signatories.signing import (
-    LinkError,
-    Purpose,
     confirm_signature,
     confirmation_state,
-    read_token,
     sign_letter,
     stop_follow_up,
     withdraw_signature,
@@ -49,7 +47,7 @@ def _csv_version(request: HttpRequest, slug: str) -> str | None:
     if letter is None:
         return None
     salt = f"{request.get_full_path()}|{request.get_host()}|{timezone.localdate().isoformat()}"
-    return public_list_version(Signature.objects.published_on(letter), salt=salt)
+    return public_list_version(Signature.objects.public_on(letter), salt=salt)
 
 
 @public_page
@@ -59,7 +57,7 @@ def letter_signatures_csv(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(Letter.objects.published(), slug=slug)
     filterset = SignatureFilter(
         request.GET,
-        queryset=Signature.objects.published_on(letter).in_display_order(),
+        queryset=Signature.objects.public_on(letter).in_display_order(),
     )
     profile_url = request.build_absolute_uri(
         reverse("signatories:detail", args=[PROFILE_SLUG_PLACEHOLDER])

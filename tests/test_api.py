@@ -632,7 +632,7 @@ EXPECTED_QUERIES = {
 
 def measured_urls(letter: Letter) -> dict[str, str]:
     signatures = api("letter-signatures", letter.slug)
-    first = Signature.objects.published_on(letter).in_display_order()[5]
+    first = Signature.objects.public_on(letter).in_display_order()[5]
     return {
         "index": api("index"),
         "letters": api("letters"),

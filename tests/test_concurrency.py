@@ -15,8 +15,8 @@ from django.test import Client
 from django.urls import reverse
 
 from signatories.abuse import form_stamp
+from signatories.links import Purpose, read_token
 from signatories.models import Signatory, Signature
-from signatories.signing import Purpose, read_token
 from tests.factories import make_letter
 
 pytestmark = pytest.mark.django_db(transaction=True)

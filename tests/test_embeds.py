@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from letters.embeds import EMBED_HEIGHT, EMBED_WIDTH
 from letters.models import Letter
-from signatories.signing import Purpose, SignerDetails, make_token, sign_letter
+from signatories.links import Purpose, make_token
+from signatories.signing import SignerDetails, sign_letter
 from tests.factories import make_letter, make_many_signatures
 from tests.test_http_cache import PUBLIC, cache_control
 from tests.test_queries import FEW, MANY, assert_same_count, many_countries, measure

@@ -25,8 +25,8 @@ from django.urls import reverse
 
 from letters.models import ResponseEvent
 from signatories.abuse import form_stamp
+from signatories.links import Purpose, make_token
 from signatories.models import Signature, SignatureStatus
-from signatories.signing import Purpose, make_token
 from tests.factories import make_addressee, make_letter, make_recipient
 from tests.helpers import shown_count, shown_names
 from tests.test_follow_up import add_event_in_admin

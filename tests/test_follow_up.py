@@ -15,16 +15,10 @@ from django.utils.text import slugify
 
 from letters.models import ANSWER_EVENTS, Letter, ResponseEvent
 from letters.responses import record_response_event
+from signatories.links import Purpose, read_token
 from signatories.models import Category, SignatoryKind, Signature
 from signatories.retention import anonymise_closed
-from signatories.signing import (
-    Purpose,
-    SignerDetails,
-    confirm_signature,
-    read_token,
-    sign_letter,
-    withdraw_signature,
-)
+from signatories.signing import SignerDetails, confirm_signature, sign_letter, withdraw_signature
 from signatories.tasks import notify_followers
 from signatories.vetting import reject_signatures, set_status
 from tests.factories import make_addressee, make_letter, make_recipient

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from signatories.links import Purpose, read_token
 from signatories.models import Category, SignatoryKind
-from signatories.signing import Purpose, SignerDetails, read_token, sign_letter
+from signatories.signing import SignerDetails, sign_letter
 from signatories.tasks import RETRY_DELAYS, send_signature_email
 from tests.factories import make_letter
 from tests.smtp import SilentServer

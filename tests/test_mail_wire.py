@@ -9,15 +9,9 @@ from django.utils.text import slugify
 
 from letters.models import ResponseEvent
 from letters.responses import record_response_event
+from signatories.links import Purpose, link, read_token
 from signatories.models import Category, SignatoryKind, Signature
-from signatories.signing import (
-    Purpose,
-    SignerDetails,
-    confirm_signature,
-    link,
-    read_token,
-    sign_letter,
-)
+from signatories.signing import SignerDetails, confirm_signature, sign_letter
 from signatories.tasks import notify_followers, send_signature_email
 from tests.factories import make_addressee, make_letter, make_recipient
 

@@ -39,7 +39,7 @@ def test_following_next_lists_every_signature_once_in_display_order(client, lett
 
     assert [len(page) for page in pages] == [PER_PAGE, PER_PAGE, 17]
     names = [row[0] for page in pages for row in page]
-    in_order = Signature.objects.published_on(letter).select_related("signatory").in_display_order()
+    in_order = Signature.objects.public_on(letter).select_related("signatory").in_display_order()
     assert len(names) == in_order.count()
     # Named ones by the name shown; the rest (initials, anonymous) after them.
     shown = [

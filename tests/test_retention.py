@@ -14,15 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from letters.models import Letter
+from signatories.links import Purpose, link
 from signatories.models import Category, Signatory, SignatoryKind, Signature
-from signatories.signing import (
-    CONSENT_TEXT,
-    Purpose,
-    SignerDetails,
-    confirm_signature,
-    link,
-    sign_letter,
-)
+from signatories.signing import CONSENT_TEXT, SignerDetails, confirm_signature, sign_letter
 from signatories.tasks import send_signature_email
 from tests.factories import make_letter, make_person, make_signatory, make_signature
 from tests.helpers import letter_admin_form

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
+from signatories.links import Purpose, make_token
 from signatories.models import Display
-from signatories.signing import Purpose, make_token
 from tests.factories import make_addressee, make_letter, make_person, make_signature
 
 pytestmark = pytest.mark.django_db

@@ -25,8 +25,9 @@ from letters.models import Letter
 from signatories import abuse
 from signatories.abuse import form_stamp, seconds_since_stamp
 from signatories.emails import normalise_email
+from signatories.links import Purpose, link
 from signatories.models import BlockedEmailDomain, Display, Signatory, Signature
-from signatories.signing import CONSENT_TEXT, Purpose, link
+from signatories.signing import CONSENT_TEXT
 from tests.factories import make_letter, make_person, make_signature
 from tests.helpers import shown_count, shown_names
 

@@ -41,6 +41,7 @@ from letters.sharing import absolute_url
 from signatories.abuse import form_stamp
 from signatories.delivered import freeze_delivered_list
 from signatories.emails import normalise_email
+from signatories.links import Purpose, read_token
 from signatories.models import (
     Category,
     Display,
@@ -51,7 +52,6 @@ from signatories.models import (
     initials_of,
     public_name_of,
 )
-from signatories.signing import Purpose, read_token
 from signatories.tasks import announce_response
 from signatories.vetting import reject_signatures, set_status
 from tests.factories import make_addressee, make_letter, make_recipient

@@ -15,8 +15,8 @@ from django_tasks_db.models import DBTaskResult
 
 from signatories.abuse import form_stamp
 from signatories.importers import import_signatures
+from signatories.links import Purpose, make_token
 from signatories.models import LetterTally, Signatory, Signature, list_sort_key
-from signatories.signing import Purpose, make_token
 from signatories.tallies import reconcile, refresh_letter_tally
 from tests.factories import make_letter, make_many_signatures, make_person, make_signature
 from tests.helpers import shown_count

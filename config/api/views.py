@@ -196,7 +196,7 @@ class LetterSignaturesView(PublicAPIView):
         letter = letters_with_tally().filter(slug=slug).first()
         if letter is None:
             raise exceptions.NotFound("No public letter has this slug.")
-        public = Signature.objects.published_on(letter)
+        public = Signature.objects.public_on(letter)
         signatures = self.filter_queryset(public)  # a bad filter value: 400, naming it
         count, capped = SignatureFilter(request.query_params, queryset=public).count(
             tally_of(letter)

@@ -49,7 +49,7 @@ from signatories.importers.report import (
     RowError,
 )
 from signatories.importers.similar import choose_same_as, near_matches
-from signatories.importers.writing import unique_slugs, write
+from signatories.importers.writing import write
 from signatories.models import DateOrder, ImportStage, SignatoryKind, SignatureImport
 
 __all__ = [
@@ -76,7 +76,6 @@ __all__ = [
     "set_import_outcome",
     "set_preview_outcome",
     "template_csv",
-    "unique_slugs",
 ]
 
 

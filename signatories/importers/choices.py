@@ -8,9 +8,16 @@ from dataclasses import dataclass
 from django.http import QueryDict
 from django_countries import countries
 
-from signatories.importers.cleaning import CATEGORIES_BY_KIND, choice_key, known_value
+from signatories.importers.cleaning import choice_key, known_value
 from signatories.importers.report import ImportReport, ImportRow
-from signatories.models import Category, Display, SignatoryKind, Verification, public_name_of
+from signatories.models import (
+    CATEGORIES_OF_KIND,
+    Category,
+    Display,
+    SignatoryKind,
+    Verification,
+    public_name_of,
+)
 
 MAP_PREFIX = "map:"
 SAME_AS_PREFIX = "same_as:"
@@ -21,7 +28,7 @@ CHOICES = {
     "verification": Verification.choices,
     **{
         f"category@{kind}": [(c.value, c.label) for c in Category if c in categories]
-        for kind, categories in CATEGORIES_BY_KIND.items()
+        for kind, categories in CATEGORIES_OF_KIND.items()
     },
 }
 # How the page names a column whose values are mapped.

@@ -24,14 +24,14 @@ from signatories.importers.report import (
     line_label,
 )
 from signatories.models import (
-    INDIVIDUAL_CATEGORIES,
-    ORGANISATION_CATEGORIES,
+    CATEGORIES_OF_KIND,
     Category,
     DateOrder,
     Display,
     Signatory,
     SignatoryKind,
     Verification,
+    category_fits_kind,
     identity_values,
     normalise_name,
 )
@@ -309,10 +309,6 @@ CATEGORIES = {
     **{choice_key(category.value): category for category in Category},
     **{choice_key(category.label): category for category in Category},
 }
-CATEGORIES_BY_KIND = {
-    SignatoryKind.INDIVIDUAL: INDIVIDUAL_CATEGORIES,
-    SignatoryKind.ORGANISATION: ORGANISATION_CATEGORIES,
-}
 DISPLAYS = {
     **{choice_key(display.value): display for display in Display},
     **{choice_key(display.label): display for display in Display},
@@ -409,8 +405,8 @@ def clean_category(raw: str, row: Cleaning) -> str | None:
     category = CATEGORIES.get(choice_key(mapped if mapped != raw else row.mapped("category", raw)))
     if category is None:
         row.unknown(for_kind, raw, f"unknown category “{raw}”.")
-    elif kind and category not in CATEGORIES_BY_KIND[kind]:
-        allowed = ", ".join(choice.value for choice in CATEGORIES_BY_KIND[kind])
+    elif kind and not category_fits_kind(kind, category):
+        allowed = ", ".join(choice.value for choice in CATEGORIES_OF_KIND[kind])
         row.error(
             "category",
             f"“{raw}” is not a category for {kind.label.lower()}s; use one of: {allowed}.",
@@ -591,7 +587,7 @@ def parse_row(
 
 
 def _categories_of(kind: str) -> dict[str, str]:
-    return {key: value for key, value in CATEGORIES.items() if value in CATEGORIES_BY_KIND[kind]}
+    return {key: value for key, value in CATEGORIES.items() if category_fits_kind(kind, value)}
 
 
 # The values each mappable column (or a kind's categories) knows, by ``choice_key``.

@@ -3,78 +3,15 @@ bulk (``signatories.bulk.insert_rows``), and the letter's counts refreshed after
 
 from datetime import datetime
 
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
 from django.utils import timezone
 
 from letters.models import Letter
-from signatories.bulk import EqualsAny, chunks, insert_rows, lookup_chunk
+from signatories.bulk import insert_rows
 from signatories.importers.report import ImportRow, Outcome
 from signatories.models import Signatory, Signature, Verification, list_sort_key
-from signatories.slugs import slug_base
+from signatories.slugs import unique_slugs
 from signatories.tallies import schedule_refresh
-
-# ``slug LIKE 'base-%'`` terms per query: SQLite parses a chain of ORs as a tree no
-# deeper than 1,000.
-SLUG_PREFIX_CHUNK = 200
-
-
-def unique_slugs(names: list[str]) -> list[str]:
-    """Free slugs for ``names``, in order: ``barnardos``, ``barnardos-2``… avoiding the
-    slugs in the database and each other, found with a few bulk queries: one query checks
-    every proposed slug, and only bases already taken fetch their ``base-N`` family."""
-    bases = [slug_base(name) for name in names]
-    taken: set[str] = set()
-    checked: set[str] = set()
-    expanded: set[str] = set()
-    while True:
-        slugs = _allocate(bases, taken)
-        unchecked = set(slugs) - checked
-        found = _taken_slugs(unchecked)
-        checked.update(unchecked)
-        if not found:
-            return slugs
-        taken |= found
-        clashing = {base for base, slug in zip(bases, slugs, strict=True) if slug in found}
-        for chunk in chunks(sorted(clashing - expanded), SLUG_PREFIX_CHUNK):
-            prefixes = Q.create(
-                [("slug__startswith", f"{base}-") for base in chunk], connector=Q.OR
-            )
-            family = set(Signatory.objects.filter(prefixes).values_list("slug", flat=True))
-            taken |= family
-            checked |= family
-        expanded |= clashing
-
-
-def _taken_slugs(slugs: set[str]) -> set[str]:
-    """Those of ``slugs`` that signatories already have."""
-    if not slugs:
-        return set()
-    existing = Signatory.objects.order_by().values_list("slug", flat=True)
-    if connection.vendor == "postgresql":
-        return set(existing.filter(EqualsAny(F("slug"), tuple(slugs))))
-    found = set()
-    for chunk in chunks(sorted(slugs), lookup_chunk()):
-        found.update(existing.filter(slug__in=chunk))
-    return found
-
-
-def _allocate(bases: list[str], taken: set[str]) -> list[str]:
-    used: set[str] = set()
-    last_suffix: dict[str, int] = {}
-    slugs = []
-    for base in bases:
-        slug = base
-        if slug in taken or slug in used:
-            n = last_suffix.get(base, 1)
-            while slug in taken or slug in used:
-                n += 1
-                slug = f"{base}-{n}"
-            last_suffix[base] = n
-        used.add(slug)
-        slugs.append(slug)
-    return slugs
-
 
 SIGNATORY_FIELDS = (
     "name",
@@ -120,7 +57,7 @@ def write(letter: Letter, rows: list[ImportRow], *, publish: bool) -> None:
 
 
 def _write_signatories(new_rows: list[ImportRow]) -> None:
-    slugs = unique_slugs([row.parsed["name"] for row in new_rows])
+    slugs = unique_slugs([row.parsed["name"] for row in new_rows], among=Signatory.objects.all())
     ids = insert_rows(
         Signatory,
         ("slug", *SIGNATORY_FIELDS),

@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from letters.models import Letter
 from signatories.demo import load_demo_letter
+from signatories.links import Purpose, make_token
 from signatories.models import Display, Signature
-from signatories.signing import Purpose, SignerDetails, make_token, sign_letter
+from signatories.signing import SignerDetails, sign_letter
 from tests.factories import make_many_signatures
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,0 +1,46 @@
+"""The signatures of letters, as the letters app reaches them: the one module of ``letters``
+that imports ``signatories``.
+
+Signatures belong to letters, so ``signatories`` depends on ``letters`` (its models import
+``letters.models``, never the reverse). The letter's pages and its admin still show and
+manage signatures; what they use of ``signatories`` is named here, so the dependency back
+is one short list a reader can see whole (``tests/test_architecture.py`` holds it so).
+"""
+
+from signatories.admin import (
+    ChangelistCountsMixin,
+    LetterColumnMixin,
+    LetterImportMixin,
+    SignatureInline,
+    letter_signatures_link,
+)
+from signatories.delivered_admin import FreezesDeliveredListMixin
+from signatories.filters import SignatureFilter
+from signatories.models import VERIFICATION_EXPLANATIONS, ListMark, Signature, count_signatures
+from signatories.paging import page_of
+from signatories.stats import Totals
+from signatories.tallies import schedule_refresh, tallied, tally_of
+from signatories.tasks import announce_response, followers_of
+
+__all__ = [
+    # The letter's page and its embed: the public list, its filters, pages and totals.
+    "VERIFICATION_EXPLANATIONS",
+    "ListMark",
+    "Signature",
+    "SignatureFilter",
+    "Totals",
+    "page_of",
+    "tallied",
+    "tally_of",
+    # The letter admin: its signatures, imports, delivered list, counts and follow-ups.
+    "ChangelistCountsMixin",
+    "FreezesDeliveredListMixin",
+    "LetterColumnMixin",
+    "LetterImportMixin",
+    "SignatureInline",
+    "announce_response",
+    "count_signatures",
+    "followers_of",
+    "letter_signatures_link",
+    "schedule_refresh",
+]
