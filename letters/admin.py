@@ -23,8 +23,9 @@ from signatories.admin import (
     SignatureInline,
     letter_signatures_link,
 )
+from signatories.counts import count_signatures
 from signatories.delivered_admin import FreezesDeliveredListMixin
-from signatories.models import Signature, count_signatures
+from signatories.models import Signature
 from signatories.tallies import schedule_refresh
 from signatories.tasks import announce_response, followers_of
 

@@ -9,6 +9,7 @@ from config.http import public_page
 from letters.filters import LetterFilter
 from letters.models import Addressee, Letter, Recipient
 from letters.sharing import share_image_png
+from signatories.counts import tally_rows
 from signatories.filters import SignatureFilter
 from signatories.models import (
     VERIFICATION_EXPLANATIONS,
@@ -69,15 +70,15 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(
         Letter.objects.published().select_related("tally", "delivered_list"), slug=slug
     )
-    tally = tally_of(letter)
-    totals = Totals.of_tally(tally)
+    rows = tally_rows(tally_of(letter))
+    totals = Totals.from_rows(rows)
     public = Signature.objects.published_on(letter)
     filterset = SignatureFilter(
         request.GET,
         queryset=public.select_related("signatory"),
         countries_offered=[(bar.value, bar.label) for bar in totals.by_country],
     )
-    count, count_is_capped = filterset.count(tally)
+    count, count_is_capped = filterset.count(rows)
     page = page_of(
         filterset.results,
         params=request.GET,

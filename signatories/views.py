@@ -16,6 +16,7 @@ from django_countries.fields import Country
 from config.http import public_page
 from letters.models import Letter
 from signatories.abuse import client_ip, filled_too_fast
+from signatories.counts import count_rows
 from signatories.exports import (
     PROFILE_SLUG_PLACEHOLDER,
     PUBLIC_COLUMNS,
@@ -155,7 +156,7 @@ def country_detail(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("signatories:country_detail", code=code.upper(), permanent=True)
     country = Country(code)
     signatures = Signature.objects.public().filter(signatory__country=country.code)
-    totals = Totals.of(signatures)
+    totals = Totals.from_rows(count_rows(signatures))
     page = Paginator(
         signatures.select_related("signatory", "letter").in_display_order(
             "letter__title", "letter"
