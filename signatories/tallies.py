@@ -188,6 +188,23 @@ def public_country_rows() -> list[CountryRow]:
     return sorted(rows, key=lambda row: (-row.signatures, Country(row.code).name))
 
 
+def public_rows_by_letter(*, country: str) -> list[tuple[int, list[CountRow]]]:
+    """Each public letter's count rows for one country (alpha-2), letters by title then
+    id, those with none left out: one query over the tallies, whatever the number of
+    signatures. What a country's page shows and pages by (``paging.page_across``)."""
+    tallies = (
+        LetterTally.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+        .order_by("letter__title", "letter_id")
+        .values_list("letter_id", "breakdown")
+    )
+    by_letter = []
+    for letter_id, breakdown in tallies:
+        rows = [row for row in stored_rows(breakdown) if row.country == country]
+        if rows:
+            by_letter.append((letter_id, rows))
+    return by_letter
+
+
 @dataclass(frozen=True)
 class Drift:
     letter_id: int
