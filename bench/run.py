@@ -49,8 +49,10 @@ from django_tasks_db.models import DBTaskResult  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from bench import api as api_bench  # noqa: E402  (the JSON API's figures, issue 12)
+from bench import country as country_bench  # noqa: E402  (a country's page, issue 13)
 from letters.models import Addressee, Letter, LetterSource, Recipient, ResponseEvent  # noqa: E402
 from signatories.bulk import allocate_ids, copy_rows  # noqa: E402
+from signatories.counts import sums, tally_rows  # noqa: E402
 from signatories.importers import MAX_FILE_BYTES, import_signatures  # noqa: E402
 from signatories.models import (  # noqa: E402
     LIST_ORDER,
@@ -187,10 +189,7 @@ def page_urls(letter: Letter, filter_query: str) -> dict[str, str]:
 def busiest_country(letter: Letter) -> str:
     """The country with most of the letter's signatures, so the filtered page of even the
     10-signature letter has rows."""
-    by_country: dict[str, int] = {}
-    for _kind, _category, country, _verification, n in letter.tally.breakdown:
-        if country:
-            by_country[country] = by_country.get(country, 0) + n
+    by_country = {code: n for code, n in sums(tally_rows(letter.tally)).by_country.items() if code}
     return max(sorted(by_country), key=by_country.get, default="GB")
 
 
@@ -657,6 +656,7 @@ def report(plan: Plan, results: dict, pages: dict, export: dict, imported: dict,
             export["rss_growth_mb"] - export["compare_rss_growth_mb"] <= 20,
         ),
         *api_bench.report_rows(r["details"]["api"], row, fmt),
+        *country_bench.report_rows(r["details"]["country"], row, fmt),
         row(f"import of {imported['rows']:,} rows, s", fmt(imported["seconds"])),
         row("COPY FROM of the same rows, s", fmt(imported["copy_seconds"])),
         row(
@@ -749,6 +749,8 @@ def main() -> int:
     print("  export measured", flush=True)
     api = api_bench.measure_api(client, large, plan.page_runs, page_cache_off)
     print("  API measured", flush=True)
+    country = country_bench.measure_country(client, large, plan.page_runs, page_cache_off)
+    print("  country page measured", flush=True)
     imported = measure_import(plan.import_rows)
     print("  import measured", flush=True)
     load = {} if plan.skip_load else measure_load(plan, large)
@@ -774,6 +776,9 @@ def main() -> int:
         "api_queries_deep": api["queries"]["deep"],
         "api_deep_vs_first": api["deep_vs_first"],
         "api_equals_csv": api["csv"]["equal"],
+        "country_queries_first": country["pages"]["first"]["queries"],
+        "country_queries_deep": country["pages"]["deep"]["queries"],
+        "country_deep_vs_first": country["deep_vs_first"],
         "details": {
             "signatures": plan.signatures,
             "date": timezone.now().isoformat(timespec="seconds"),
@@ -788,6 +793,7 @@ def main() -> int:
             "pages": pages,
             "export": export,
             "api": api,
+            "country": country,
             "import": imported,
             "load": load,
             "reconcile": drift_text,

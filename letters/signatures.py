@@ -14,9 +14,10 @@ from signatories.admin import (
     SignatureInline,
     letter_signatures_link,
 )
+from signatories.counts import count_signatures, tally_rows
 from signatories.delivered_admin import FreezesDeliveredListMixin
 from signatories.filters import SignatureFilter
-from signatories.models import VERIFICATION_EXPLANATIONS, ListMark, Signature, count_signatures
+from signatories.models import VERIFICATION_EXPLANATIONS, ListMark, Signature
 from signatories.paging import page_of
 from signatories.stats import Totals
 from signatories.tallies import schedule_refresh, tallied, tally_of
@@ -32,6 +33,7 @@ __all__ = [
     "page_of",
     "tallied",
     "tally_of",
+    "tally_rows",
     # The letter admin: its signatures, imports, delivered list, counts and follow-ups.
     "ChangelistCountsMixin",
     "FreezesDeliveredListMixin",

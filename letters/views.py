@@ -18,6 +18,7 @@ from letters.signatures import (
     page_of,
     tallied,
     tally_of,
+    tally_rows,
 )
 
 RECENT_LETTERS = 6
@@ -70,15 +71,15 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = get_object_or_404(
         Letter.objects.published().select_related("tally", "delivered_list"), slug=slug
     )
-    tally = tally_of(letter)
-    totals = Totals.of_tally(tally)
+    rows = tally_rows(tally_of(letter))
+    totals = Totals.from_rows(rows)
     public = Signature.objects.public_on(letter)
     filterset = SignatureFilter(
         request.GET,
         queryset=public.select_related("signatory"),
         countries_offered=[(bar.value, bar.label) for bar in totals.by_country],
     )
-    count, count_is_capped = filterset.count(tally)
+    count, count_is_capped = filterset.count(rows)
     page = page_of(
         filterset.results,
         params=request.GET,

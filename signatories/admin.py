@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from signatories.counts import count_signatures
 from signatories.delivered import redact_stale_rows
 from signatories.exports import (
     PRIVATE_EXPORT_PERMISSION,
@@ -69,7 +70,6 @@ from signatories.models import (
     SignatoryRedirect,
     Signature,
     SignatureImport,
-    count_signatures,
 )
 from signatories.personal_data import (
     holds_personal_data,

@@ -2,8 +2,8 @@ import django_filters
 from django import forms
 from django_countries import countries
 
+from signatories.counts import CountRow, matching
 from signatories.models import Category, SignatoryKind, Signature, Verification
-from signatories.tallies import tally_count
 
 # A name search is counted up to this many matches, then shown as "more than".
 SEARCH_COUNT_CAP = 1000
@@ -97,10 +97,10 @@ class SignatureFilter(django_filters.FilterSet):
         """Whether any filter has a value: the page then offers to clear them."""
         return any(self.form.data.get(name) for name in self.filters)
 
-    def count(self, tally) -> tuple[int, bool]:
+    def count(self, rows: list[CountRow]) -> tuple[int, bool]:
         """How many signatures the filters select, and whether that is only a floor.
-        Kind, category, country and verification are read off the letter's tally (no
-        query); a name search is counted, up to ``SEARCH_COUNT_CAP``."""
+        Kind, category, country and verification are summed from the list's count rows
+        (a letter's tally: no query); a name search is counted, up to ``SEARCH_COUNT_CAP``."""
         if self.is_bound and not self.form.is_valid():
             return 0, False
         data = self.form.cleaned_data if self.is_bound else {}
@@ -108,7 +108,7 @@ class SignatureFilter(django_filters.FilterSet):
             found = self.qs.order_by()[: SEARCH_COUNT_CAP + 1].count()
             return min(found, SEARCH_COUNT_CAP), found > SEARCH_COUNT_CAP
         wanted = {name: data.get(name) for name in ("kind", "category", "country", "verification")}
-        return tally_count(tally, **wanted), False
+        return matching(rows, **wanted), False
 
     def file_name(self, slug: str, today) -> str:
         """A download's name that says what it holds: the letter, each filter and its

@@ -13,14 +13,11 @@ import unicodedata
 from django.conf import settings
 from django.db import models
 from django.db.models import (
-    Count,
     Exists,
-    IntegerField,
     OuterRef,
     Q,
-    Subquery,
 )
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django_countries.fields import CountryField
 
@@ -460,15 +457,6 @@ class SignatureQuerySet(models.QuerySet):
             return self.none()
         return self.filter(sort_name__contains=folded)
 
-    def breakdown(self) -> list[dict]:
-        """Counts per (kind, category, country) in one aggregate query:
-        ``[{"signatory__kind", "signatory__category", "signatory__country", "count"}]``."""
-        return list(
-            self.values("signatory__kind", "signatory__category", "signatory__country")
-            .annotate(count=Count("pk"))
-            .order_by()
-        )
-
     def in_display_order(self, *leading: str):
         """Organisations, then people; named ones alphabetically by the name as shown;
         initials and anonymous ones last, in the order they signed (``list_sort_key``,
@@ -746,20 +734,6 @@ class Signature(models.Model):
     def shows_full_identity(self) -> bool:
         """Whether role, affiliation, website and the signatory's page may be shown."""
         return self.display == Display.FULL
-
-
-def count_signatures(by: str, **filters) -> Coalesce:
-    """Annotation counting the signatures whose ``by`` (``"letter"`` or ``"signatory"``)
-    is the row annotated: a correlated subquery, one index lookup per row shown, rather
-    than a join and GROUP BY over every signature, which a million-row letter can't afford."""
-    counted = (
-        Signature.objects.filter(**{by: OuterRef("pk")}, **filters)
-        .order_by()
-        .values(by)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 class BlockedEmailDomain(models.Model):

@@ -8,7 +8,8 @@ from functools import cached_property
 from django.utils.translation import get_language
 from django_countries.fields import Country
 
-from signatories.models import Category, SignatoryKind, SignatureQuerySet
+from signatories.counts import sums
+from signatories.models import Category, SignatoryKind
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class Bar:
 
 @dataclass
 class Totals:
-    """Counts over a set of public signatures: one aggregate query, whatever its size."""
+    """A page's figures and bars, from count rows (``signatories.counts``): usually a
+    tally's, so drawing them runs no query whatever the number of signatures."""
 
     total: int = 0
     organisations: int = 0
@@ -51,37 +53,18 @@ class Totals:
         return {bar.value: bar.count for bar in self.by_country}
 
     @classmethod
-    def of(cls, signatures: SignatureQuerySet) -> "Totals":
-        """Counted now, by one aggregate query."""
-        return cls.from_breakdown(
-            [
-                (row["signatory__kind"], row["signatory__category"], row["signatory__country"])
-                + (row["count"],)
-                for row in signatures.breakdown()
-            ]
+    def from_rows(cls, rows) -> "Totals":
+        """From ``counts.CountRow``s, summed by ``counts.sums``."""
+        summed = sums(rows)
+        totals = cls(
+            total=summed.total,
+            organisations=summed.organisations,
+            individuals=summed.individuals,
+            countries=summed.countries,
         )
-
-    @classmethod
-    def of_tally(cls, tally) -> "Totals":
-        """From a letter's maintained tally (``signatories.tallies``): no query."""
-        return cls.from_breakdown(tally.breakdown if tally is not None else [])
-
-    @classmethod
-    def from_breakdown(cls, rows) -> "Totals":
-        """From rows ``(kind, category, country, …, count)``."""
-        by_category: Counter = Counter()
-        by_country: Counter = Counter()
-        for kind, category, country, *_, count in rows:
-            by_category[(kind, category)] += count
-            by_country[country] += count
-        totals = cls(total=sum(by_category.values()))
         category_labels = dict(Category.choices)
         kind_labels = dict(SignatoryKind.choices)
-        for (kind, category), count in _largest_first(by_category):
-            if kind == SignatoryKind.ORGANISATION:
-                totals.organisations += count
-            else:
-                totals.individuals += count
+        for (kind, category), count in _largest_first(summed.by_category):
             totals.by_category.append(
                 Bar(
                     label=f"{category_labels.get(category, category)} "
@@ -91,6 +74,7 @@ class Totals:
                     value=category,
                 )
             )
+        by_country = Counter(summed.by_country)
         totals.without_country = by_country.pop("", 0) + by_country.pop(None, 0)
         # Largest first; ties by the country's name as shown, not its code. Each name is
         # looked up once (django-countries translates it on every access).
@@ -109,7 +93,6 @@ class Totals:
                     value=country.code,
                 )
             )
-        totals.countries = len(totals.by_country)
         return totals
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Window
+from django.db.models import F, Window
 from django.db.models.functions import Coalesce, Mod, RowNumber
 from django.tasks import default_task_backend, task
 from django.utils import timezone
@@ -33,41 +33,36 @@ from django_countries.fields import Country
 
 from letters.models import Letter
 from signatories import resilience
+from signatories.counts import CountRow, count_rows, stored_rows, sums
 from signatories.delivered import redact_stale_rows
 from signatories.models import (
     LIST_ORDER,
     LetterTally,
     ListMark,
-    SignatoryKind,
     Signature,
     SignatureStatus,
 )
 
 FIGURES = ("total", "organisations", "individuals", "countries", "breakdown")
-BREAKDOWN_FIELDS = ("signatory__kind", "signatory__category", "signatory__country", "verification")
 
 
-def count_breakdown(letter_id: int) -> list[list]:
-    """``[kind, category, country, verification, count]`` over the letter's published
-    signatures, in a stable order: one aggregate query."""
-    rows = (
+def count_breakdown(letter_id: int) -> list[CountRow]:
+    """The letter's published signatures as ``counts.CountRow``s: one aggregate query."""
+    return count_rows(
         Signature.objects.filter(letter_id=letter_id, status=SignatureStatus.PUBLISHED)
-        .values_list(*BREAKDOWN_FIELDS)
-        .annotate(count=Count("pk"))
-        .order_by()
     )
-    return sorted([list(row) for row in rows])
 
 
-def figures_of(breakdown: list[list]) -> dict:
-    total = sum(row[-1] for row in breakdown)
-    organisations = sum(row[-1] for row in breakdown if row[0] == SignatoryKind.ORGANISATION)
+def figures_of(rows: list[CountRow]) -> dict:
+    """A tally's fields for these rows (``breakdown`` is the rows themselves, which store
+    as the JSON lists ``counts`` documents)."""
+    summed = sums(rows)
     return {
-        "total": total,
-        "organisations": organisations,
-        "individuals": total - organisations,
-        "countries": len({row[2] for row in breakdown if row[2]}),
-        "breakdown": breakdown,
+        "total": summed.total,
+        "organisations": summed.organisations,
+        "individuals": summed.individuals,
+        "countries": summed.countries,
+        "breakdown": [list(row) for row in rows],
     }
 
 
@@ -164,29 +159,12 @@ def tally_of(letter) -> LetterTally | None:
         return None
 
 
-def tally_count(tally: LetterTally | None, **wanted: str) -> int:
-    """How many of the tally's signatures have every given value, from ``kind``,
-    ``category``, ``country`` and ``verification``: the size of a filtered list, with no
-    query."""
-    if tally is None:
-        return 0
-    positions = {"kind": 0, "category": 1, "country": 2, "verification": 3}
-    wanted = {positions[name]: value for name, value in wanted.items() if value}
-    return sum(
-        row[-1]
-        for row in tally.breakdown
-        if all(row[position] == value for position, value in wanted.items())
-    )
-
-
 def country_totals(tallies) -> tuple[Counter, Counter]:
     """Signatures per country code ("" for none stated), and letters per country, over
     these tallies."""
     signatures, letters = Counter(), Counter()
     for breakdown in tallies.values_list("breakdown", flat=True):
-        in_letter = Counter()
-        for row in breakdown:
-            in_letter[row[2]] += row[-1]
+        in_letter = sums(stored_rows(breakdown)).by_country
         signatures.update(in_letter)
         letters.update(code for code, count in in_letter.items() if count)
     return signatures, letters
@@ -208,6 +186,23 @@ def public_country_rows() -> list[CountryRow]:
     )
     rows = [CountryRow(code, count, letters[code]) for code, count in signatures.items()]
     return sorted(rows, key=lambda row: (-row.signatures, Country(row.code).name))
+
+
+def public_rows_by_letter(*, country: str) -> list[tuple[int, list[CountRow]]]:
+    """Each public letter's count rows for one country (alpha-2), letters by title then
+    id, those with none left out: one query over the tallies, whatever the number of
+    signatures. What a country's page shows and pages by (``paging.page_across``)."""
+    tallies = (
+        LetterTally.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+        .order_by("letter__title", "letter_id")
+        .values_list("letter_id", "breakdown")
+    )
+    by_letter = []
+    for letter_id, breakdown in tallies:
+        rows = [row for row in stored_rows(breakdown) if row.country == country]
+        if rows:
+            by_letter.append((letter_id, rows))
+    return by_letter
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ LETTERS_INTERFACE = "letters.signatures"
 # What the letters app uses of signatories, all through LETTERS_INTERFACE.
 SIGNATORIES_USED_BY_LETTERS = {
     "signatories.admin",
+    "signatories.counts",
     "signatories.delivered_admin",
     "signatories.filters",
     "signatories.models",

@@ -19,11 +19,12 @@ from letters.models import (
     ResponseStatus,
     SourceKind,
 )
+from signatories.counts import sums, tally_rows
 from signatories.delivered import delivered_summary
 from signatories.exports import PUBLIC_COLUMNS
 from signatories.models import Category, SignatoryKind, Verification
 from signatories.stats import Totals
-from signatories.tallies import tally_count, tally_of
+from signatories.tallies import tally_of
 
 
 def absolute(context, path: str) -> str:
@@ -138,15 +139,16 @@ class CountsDetailSerializer(CountsSerializer):
 
 
 def counts_detail_of(letter) -> dict:
-    """The letter page's figures and bars (``Totals.of_tally``), and counts by kind and by
+    """The letter page's figures and bars (``Totals.from_rows``), and counts by kind and by
     verification off the same tally: no query."""
     tally = tally_of(letter)
-    totals = Totals.of_tally(tally)
+    rows = tally_rows(tally)
+    summed, totals = sums(rows), Totals.from_rows(rows)
     return {
         **counts_of(letter),
         "without_country": totals.without_country,
         "by_kind": [
-            {"kind": value, "label": label, "count": tally_count(tally, kind=value)}
+            {"kind": value, "label": label, "count": summed.by_kind[value]}
             for value, label in SignatoryKind.choices
         ],
         "by_category": [
@@ -158,7 +160,11 @@ def counts_detail_of(letter) -> dict:
             for bar in totals.by_country
         ],
         "by_verification": [
-            {"verification": value, "label": label, "count": tally_count(tally, verification=value)}
+            {
+                "verification": value,
+                "label": label,
+                "count": summed.by_verification[value],
+            }
             for value, label in Verification.choices
         ],
         "counted_at": tally.refreshed_at if tally else None,

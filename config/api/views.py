@@ -34,6 +34,7 @@ from config.api.paging import (
 )
 from letters.filters import LetterFilter
 from letters.models import Addressee, Letter, Recipient, ResponseEvent
+from signatories.counts import tally_rows
 from signatories.exports import (
     PROFILE_SLUG_PLACEHOLDER,
     PUBLIC_COLUMNS,
@@ -199,7 +200,7 @@ class LetterSignaturesView(PublicAPIView):
         public = Signature.objects.public_on(letter)
         signatures = self.filter_queryset(public)  # a bad filter value: 400, naming it
         count, capped = SignatureFilter(request.query_params, queryset=public).count(
-            tally_of(letter)
+            tally_rows(tally_of(letter))
         )
         page = signature_page(signatures, params=request.query_params, fields=PUBLIC_FIELDS)
         public_row = public_row_maker(
