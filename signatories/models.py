@@ -559,7 +559,8 @@ class Signature(models.Model):
         help_text="Private. What the mail server said, and whether it will be tried again.",
     )
     # Derived from the signatory's kind and name and this display (``list_sort_key``):
-    # kept in step by save() here and by Signatory.save(), and set by every bulk insert.
+    # kept in step by save() here and by Signatory.save(), set by every bulk insert,
+    # checked by ``reconcile_counts`` (``signatories.list_keys``).
     # sort_name is the name as shown, folded (``sort_name_of``): what the public name
     # search reads, so it is empty whenever the name is hidden (a constraint below).
     list_rank = models.PositiveSmallIntegerField(
@@ -642,10 +643,15 @@ class Signature(models.Model):
                 | ~Q(consent_text="") & Q(consented_at__isnull=False),
                 name="signature_public_form_has_consent",
             ),
-            # The public name search reads sort_name: a hidden name must not be in it.
+            # A hidden name has no place of its own in a list: its key is what
+            # ``list_sort_key`` gives it, an empty sort name (which the public name search
+            # reads) and the unnamed rank, or an organisation's (the row does not know its
+            # signatory's kind; an organisation hiding its name is refused by the forms
+            # and imports, but its kind can change after it signed).
             models.CheckConstraint(
-                condition=Q(sort_name="") | Q(display__in=NAMED_DISPLAYS),
-                name="signature_sort_name_only_when_named",
+                condition=Q(display__in=NAMED_DISPLAYS)
+                | Q(sort_name="", list_rank__in=[ListRank.UNNAMED, ListRank.ORGANISATION]),
+                name="signature_hidden_name_unranked",
             ),
         ]
         indexes = [
