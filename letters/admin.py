@@ -21,11 +21,11 @@ from signatories.admin import (
     LetterColumnMixin,
     LetterImportMixin,
     SignatureInline,
+    SignatureServicesMixin,
     letter_signatures_link,
 )
 from signatories.delivered_admin import FreezesDeliveredListMixin
 from signatories.models import Signature, count_signatures
-from signatories.tallies import schedule_refresh
 from signatories.tasks import announce_response, followers_of
 
 
@@ -123,7 +123,11 @@ class LetterSourceInline(admin.TabularInline):
 
 @admin.register(Letter)
 class LetterAdmin(
-    FreezesDeliveredListMixin, LetterImportMixin, ChangelistCountsMixin, SimpleHistoryAdmin
+    FreezesDeliveredListMixin,
+    LetterImportMixin,
+    SignatureServicesMixin,
+    ChangelistCountsMixin,
+    SimpleHistoryAdmin,
 ):
     list_display = [
         "title",
@@ -198,8 +202,6 @@ class LetterAdmin(
         super().save_related(request, form, formsets, change)
         for addressee in form.instance.addressees.all():
             refresh_response(addressee)
-        # Its signatures may have changed in the inline.
-        schedule_refresh([form.instance.pk])
 
 
 @admin.register(Recipient)

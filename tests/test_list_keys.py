@@ -6,7 +6,8 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from signatories.list_keys import reconcile_list_keys, stale_list_keys
 from signatories.models import Display, ListRank, Signatory, SignatoryKind, Signature, list_sort_key
@@ -101,3 +102,14 @@ def test_the_database_accepts_every_key_the_function_computes(letter, kind, disp
     if display not in (Display.FULL, Display.FIRST_NAME):
         assert stored[1] == ""
 
+
+def test_saving_a_signatory_writes_no_other_row(letter):
+    person = make_person("Zelda Zimmer")
+    make_signature(letter, person)
+    person.name = "Abigail Zimmer"
+
+    with CaptureQueriesContext(connection) as captured:
+        person.save()
+
+    writes = [q["sql"] for q in captured if not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert writes and all("signatories_signature" not in sql for sql in writes)
