@@ -1,21 +1,125 @@
-"""Every write is a service that does all of it, whoever calls it: changing a signatory
-moves its signatures in the lists and recounts its letters, deleting signatures recounts
-and redacts. Called from a shell here, and through the admin's forms."""
+"""Every write is a service that does all of it, whoever calls it: recording an answer
+emails the followers, changing a signatory moves its signatures in the lists and recounts
+its letters, deleting signatures recounts and redacts. Called from a shell here, and
+through the admin's forms."""
+
+import datetime
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
+from letters.models import ResponseEvent
+from letters.responses import record_response_event
 from signatories.delivered import freeze_delivered_list
 from signatories.editing import delete_signatures, update_signatory, update_signature
 from signatories.models import Category, DeliveredRow, Display, SignatoryKind, Signature
-from tests.factories import make_letter, make_person, make_signature
+from tests.factories import make_addressee, make_letter, make_person, make_recipient, make_signature
 from tests.helpers import shown_count, shown_names, table_rows
 from tests.test_delivered import post_change_form
+from tests.test_faults import REFUSING_TASKS
+from tests.test_follow_up import signer
+
+Kind = ResponseEvent.Kind
 
 
 def found_by_search(client, letter, text: str) -> list[str]:
     response = client.get(letter.get_absolute_url(), {"q": text})
     return [row[0] for row in table_rows(response)]
+
+
+# Follow-ups
+
+
+@pytest.mark.django_db(transaction=True)
+def test_follow_ups_go_out_when_record_response_event_is_called_from_a_shell(smtp_server):
+    letter = make_letter(accepts_public_signatures=True)
+    follower = signer(letter, "Ada Follower")
+    signer(letter, "Bo Quiet", follow_up=False)
+
+    event = record_response_event(
+        addressee=make_addressee(letter, make_recipient(name="Chatterbox Platforms")),
+        kind=Kind.REPLIED,
+        date=datetime.date.today(),
+        summary="They wrote back.",
+    )
+
+    assert smtp_server.recipients() == [follower.email]
+    event.refresh_from_db()
+    assert event.followers_notified_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_rolled_back_emails_nobody(smtp_server):
+    letter = make_letter(accepts_public_signatures=True)
+    signer(letter, "Ada Follower")
+    addressee = make_addressee(letter)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record_response_event(addressee=addressee, kind=Kind.REPLIED, date=datetime.date.today())
+        raise RuntimeError("the rest of the change failed")
+
+    assert smtp_server.recipients() == []
+    assert not ResponseEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_recorded_without_emailing_is_never_sent(smtp_server, admin_client):
+    letter = make_letter(accepts_public_signatures=True)
+    signer(letter, "Ada Follower")
+    addressee = make_addressee(letter)
+
+    record_response_event(
+        addressee=addressee,
+        kind=Kind.DECLINED,
+        date=datetime.date(2020, 1, 1),
+        email_followers=False,
+    )
+    admin_client.post(  # the resend action: sends what is not yet sent
+        reverse("admin:letters_addressee_changelist"),
+        {"action": "email_followers", "_selected_action": [addressee.pk]},
+    )
+
+    assert smtp_server.recipients() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_that_is_not_an_answer_emails_nobody(smtp_server):
+    letter = make_letter(accepts_public_signatures=True)
+    signer(letter, "Ada Follower")
+
+    record_response_event(
+        addressee=make_addressee(letter), kind=Kind.DELIVERED, date=datetime.date.today()
+    )
+
+    assert smtp_server.recipients() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_see_when_the_emails_about_an_answer_could_not_be_queued(admin_client, settings):
+    # Told after the commit, on the page the admin goes on to: as in production, with no
+    # test transaction round the request.
+    addressee = make_addressee(make_letter())
+    settings.TASKS = REFUSING_TASKS
+
+    response = admin_client.post(
+        reverse("admin:letters_addressee_change", args=[addressee.pk]),
+        {
+            "letter": addressee.letter_id,
+            "recipient": addressee.recipient_id,
+            "position": addressee.position,
+            "response_status": addressee.response_status,
+            "events-TOTAL_FORMS": "1",
+            "events-INITIAL_FORMS": "0",
+            "events-0-date": datetime.date.today().isoformat(),
+            "events-0-kind": Kind.DECLINED,
+        },
+        follow=True,
+    )
+
+    assert response.redirect_chain[0][1] == 302
+    assert "could not be queued now" in response.content.decode()
+    assert ResponseEvent.objects.filter(addressee=addressee, kind=Kind.DECLINED).exists()
 
 
 # Signatories and signatures
