@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from signatories.list_keys import reconcile_list_keys, stale_list_keys
@@ -113,3 +114,28 @@ def test_saving_a_signatory_writes_no_other_row(letter):
 
     writes = [q["sql"] for q in captured if not q["sql"].lstrip().upper().startswith("SELECT")]
     assert writes and all("signatories_signature" not in sql for sql in writes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_ranks_a_hidden_name_left_among_the_named_as_unnamed():
+    before = [("signatories", "0035_delivered_lists")]
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        letter = old.get_model("letters", "Letter").objects.create(
+            title="Old letter", slug="old-letter", summary="s", body="b", status="open"
+        )
+        person = old.get_model("signatories", "Signatory").objects.create(
+            name="Frida Kahlo", slug="frida", kind="individual", category="survivor", name_key="f"
+        )
+        old.get_model("signatories", "Signature").objects.create(
+            letter=letter, signatory=person, display="initials", list_rank=1, sort_name=""
+        )
+
+        MigrationExecutor(connection).migrate(leaves)
+
+        assert Signature.objects.values_list("list_rank", "sort_name").get() == (2, "")
+    finally:
+        MigrationExecutor(connection).migrate(leaves)
