@@ -30,8 +30,8 @@ from signatories.tallies import schedule_refresh
 def update_signatory(
     *, signatory: Signatory, by: AbstractBaseUser | None = None, **fields
 ) -> Signatory:
-    """Change a signatory (``fields``, or what was already set on it, as the admin's form
-    does) and all that follows from it: its signatures' list keys (its name and kind
+    """Change (or add) a signatory (``fields``, or what was already set on it, as the
+    admin's form does) and all that follows from it: its signatures' list keys (its name and kind
     place them), its letters' counts (its kind, category and country are counted), and
     its rows on delivered lists that no longer show the same (a name changed)."""
     for name, value in fields.items():
