@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib import admin, messages
 from django.db.models import Count, F
@@ -15,7 +16,7 @@ from letters.models import (
     Recipient,
     ResponseEvent,
 )
-from letters.responses import refresh_response
+from letters.responses import record_response_event, refresh_response
 from letters.signatures import (
     ChangelistCountsMixin,
     FreezesDeliveredListMixin,
@@ -23,11 +24,11 @@ from letters.signatures import (
     LetterImportMixin,
     Signature,
     SignatureInline,
+    SignatureServicesMixin,
     announce_response,
     count_signatures,
     followers_of,
     letter_signatures_link,
-    schedule_refresh,
 )
 
 
@@ -125,7 +126,11 @@ class LetterSourceInline(admin.TabularInline):
 
 @admin.register(Letter)
 class LetterAdmin(
-    FreezesDeliveredListMixin, LetterImportMixin, ChangelistCountsMixin, SimpleHistoryAdmin
+    FreezesDeliveredListMixin,
+    LetterImportMixin,
+    SignatureServicesMixin,
+    ChangelistCountsMixin,
+    SimpleHistoryAdmin,
 ):
     list_display = [
         "title",
@@ -200,8 +205,6 @@ class LetterAdmin(
         super().save_related(request, form, formsets, change)
         for addressee in form.instance.addressees.all():
             refresh_response(addressee)
-        # Its signatures may have changed in the inline.
-        schedule_refresh([form.instance.pk])
 
 
 @admin.register(Recipient)
@@ -283,38 +286,51 @@ class AddresseeAdmin(LetterColumnMixin, SimpleHistoryAdmin):
             context["follow_up_decision"] = FOLLOW_UP_DECISION
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    # Sending stays here for now (an admin hook, not the service): a later change moves it
-    # into letters.responses. Staff have answered the question by the time this runs.
+    def save_formset(self, request, form, formset, change):
+        """New steps of the timeline are recorded by the service, which emails the
+        followers about an answer (staff have answered the question by now); edited and
+        deleted ones are saved as they are."""
+        if formset.model is not ResponseEvent:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        for event in formset.deleted_objects:
+            event.delete()
+        for event, _ in formset.changed_objects:
+            event.save()
+        decision = request.POST.get(FOLLOW_UP_DECISION, "")
+        for new in formset.new_objects:
+            event = record_response_event(
+                addressee=form.instance,
+                kind=new.kind,
+                date=new.date,
+                summary=new.summary,
+                url=new.url,
+                email_followers=decision != SKIP,
+                on_queued=partial(self._report_follow_ups, request, new, decision),
+            )
+            if event.is_answer and decision == SKIP:
+                self.message_user(
+                    request, f"“{event}” was saved without emailing anyone.", messages.INFO
+                )
+        formset.save_m2m()
+
+    def _report_follow_ups(self, request, event, decision: str, queued: bool) -> None:
+        """After the commit: what became of the emails about a new answer."""
+        if queued and decision == SEND:
+            self.message_user(
+                request,
+                f"Signers who asked for news will be emailed about “{event}”.",
+                messages.INFO,
+            )
+        elif not queued:
+            self.message_user(
+                request,
+                f"The emails about “{event}” could not be queued now. The answer is "
+                "saved; send them later with the action “Email followers about "
+                "answers not yet sent to them”.",
+                messages.WARNING,
+            )
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        refresh_response(form.instance)
-        decision = request.POST.get(FOLLOW_UP_DECISION, "")
-        for formset in formsets:
-            for event in getattr(formset, "new_objects", []):
-                if not isinstance(event, ResponseEvent) or not event.is_answer:
-                    continue
-                if decision == SKIP:
-                    # Marked as done so that the resend action never sends it either.
-                    ResponseEvent.objects.filter(pk=event.pk).update(
-                        followers_notified_at=timezone.now()
-                    )
-                    self.message_user(
-                        request,
-                        f"“{event}” was saved without emailing anyone.",
-                        messages.INFO,
-                    )
-                elif announce_response(event):
-                    if decision == SEND:
-                        self.message_user(
-                            request,
-                            f"Signers who asked for news will be emailed about “{event}”.",
-                            messages.INFO,
-                        )
-                else:
-                    self.message_user(
-                        request,
-                        f"The emails about “{event}” could not be queued now. The answer is "
-                        "saved; send them later with the action “Email followers about "
-                        "answers not yet sent to them”.",
-                        messages.WARNING,
-                    )
+        refresh_response(form.instance)  # its events edited or deleted

@@ -1,10 +1,14 @@
 """Recipients' answers as a dated timeline; the addressee's status follows the latest event."""
 
 import datetime
+from collections.abc import Callable
+from functools import partial
 
 from django.db import transaction
+from django.utils import timezone
 
 from letters.models import STATUS_AFTER_EVENT, Addressee, EventKind, ResponseEvent
+from letters.signatures import announce_response
 
 
 def refresh_response(addressee: Addressee) -> Addressee:
@@ -35,10 +39,37 @@ def record_response_event(
     date: datetime.date,
     summary: str = "",
     url: str = "",
+    email_followers: bool = True,
+    on_queued: Callable[[bool], None] | None = None,
 ) -> ResponseEvent:
-    """Add a step to the timeline and bring the addressee's status up to date."""
+    """Add a step to the timeline, bring the addressee's status up to date, and, when the
+    step is an answer, email the letter's followers about it once it is committed
+    (``tasks.notify_followers``; an answer rolled back emails nobody). Whoever records
+    it (the admin, a shell, an import of answers) gets the emails sent: they belong to the
+    answer, not to the page it was typed on.
+
+    ``email_followers=False`` records the answer as announced without emailing anyone, so
+    that the resend action never sends it either (staff chose "save without emailing",
+    e.g. for old news). ``on_queued`` is called after the commit with whether the emails
+    were queued (the queue may refuse them: then the resend action sends them later)."""
     event = ResponseEvent.objects.create(
         addressee=addressee, kind=kind, date=date, summary=summary, url=url
     )
     refresh_response(addressee)
+    if not event.is_answer:
+        return event
+    if email_followers:
+        transaction.on_commit(partial(_announce, event, on_queued))
+    else:
+        # update(), not save(): a progress mark, not an edit for the history.
+        event.followers_notified_at = timezone.now()
+        ResponseEvent.objects.filter(pk=event.pk).update(
+            followers_notified_at=event.followers_notified_at
+        )
     return event
+
+
+def _announce(event: ResponseEvent, on_queued: Callable[[bool], None] | None) -> None:
+    queued = announce_response(event)
+    if on_queued is not None:
+        on_queued(queued)

@@ -12,6 +12,7 @@ from signatories.admin import (
     LetterColumnMixin,
     LetterImportMixin,
     SignatureInline,
+    SignatureServicesMixin,
     letter_signatures_link,
 )
 from signatories.counts import count_signatures, tally_rows
@@ -20,7 +21,7 @@ from signatories.filters import SignatureFilter
 from signatories.models import VERIFICATION_EXPLANATIONS, ListMark, Signature
 from signatories.paging import page_of
 from signatories.stats import Totals
-from signatories.tallies import schedule_refresh, tallied, tally_of
+from signatories.tallies import tallied, tally_of
 from signatories.tasks import announce_response, followers_of
 
 __all__ = [
@@ -40,9 +41,9 @@ __all__ = [
     "LetterColumnMixin",
     "LetterImportMixin",
     "SignatureInline",
+    "SignatureServicesMixin",
     "announce_response",
     "count_signatures",
     "followers_of",
     "letter_signatures_link",
-    "schedule_refresh",
 ]

@@ -17,7 +17,12 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from signatories.counts import count_signatures
-from signatories.delivered import redact_stale_rows
+from signatories.editing import (
+    delete_signatories,
+    delete_signatures,
+    save_signatures,
+    update_signatory,
+)
 from signatories.exports import (
     PRIVATE_EXPORT_PERMISSION,
     csv_lines,
@@ -78,7 +83,6 @@ from signatories.personal_data import (
     personal_fields_of,
     record_personal_data_view,
 )
-from signatories.tallies import schedule_refresh
 from signatories.vetting import reject_signatures, set_status, verify_signatures
 
 INLINE_SIGNATURES_SHOWN = 30
@@ -95,41 +99,22 @@ class LetterColumnMixin:
         return Truncator(obj.letter.title).chars(LETTER_COLUMN_CHARS)
 
 
-class RecountsLettersMixin:
-    """Saving or deleting here changes letters' published signatures or their breakdown:
-    bring those letters' counts up to date (``signatories.tallies``), and redact from
-    their delivered lists what their signers no longer show (``signatories.delivered``)."""
+class SignatureServicesMixin:
+    """Saves and deletes here go through the services (``signatories.editing``), which
+    recount the letters, keep the list keys and redact delivered rows: signatures in an
+    inline too."""
 
-    def letter_ids_of(self, queryset) -> set[int]:
-        raise NotImplementedError
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        letters = self.letter_ids_of(self.model.objects.filter(pk=form.instance.pk))
-        if previous := form.initial.get("letter"):  # a signature moved to another letter
-            letters.add(getattr(previous, "pk", previous))
-        schedule_refresh(letters)
-        redact_stale_rows(letter_ids=letters)
-
-    def delete_model(self, request, obj):
-        letters = self.letter_ids_of(self.model.objects.filter(pk=obj.pk))
-        signatures = self.signature_ids_of(self.model.objects.filter(pk=obj.pk))
-        super().delete_model(request, obj)
-        schedule_refresh(letters)
-        redact_stale_rows(signature_ids=signatures)
-
-    def delete_queryset(self, request, queryset):
-        letters = self.letter_ids_of(queryset)
-        signatures = self.signature_ids_of(queryset)
-        super().delete_queryset(request, queryset)
-        schedule_refresh(letters)
-        redact_stale_rows(signature_ids=signatures)
-
-    def signature_ids_of(self, queryset) -> list[int]:
-        """The signatures deleting these deletes: their frozen rows are redacted."""
-        if self.model is Signature:
-            return list(queryset.values_list("pk", flat=True))
-        return list(Signature.objects.filter(signatory__in=queryset).values_list("pk", flat=True))
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Signature:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # new, changed and deleted rows, none written yet
+        if formset.deleted_objects:
+            delete_signatures(
+                signatures=Signature.objects.filter(pk__in=[s.pk for s in formset.deleted_objects])
+            )
+        changed = [signature for signature, _ in formset.changed_objects]
+        save_signatures(signatures=[*formset.new_objects, *changed], by=request.user)
+        formset.save_m2m()
 
 
 class PersonalDataAdminMixin:
@@ -553,7 +538,7 @@ class SignatoryLettersInline(admin.TabularInline):
 
 @admin.register(Signatory)
 class SignatoryAdmin(
-    PersonalDataAdminMixin, RecountsLettersMixin, ChangelistCountsMixin, SimpleHistoryAdmin
+    PersonalDataAdminMixin, SignatureServicesMixin, ChangelistCountsMixin, SimpleHistoryAdmin
 ):
     form = SignatoryForm
     list_display = ["name", "kind", "category", "country", "published_signatures"]
@@ -588,10 +573,14 @@ class SignatoryAdmin(
     def view_on_site(self, obj):
         return None
 
-    def letter_ids_of(self, queryset) -> set[int]:
-        return set(
-            Signature.objects.filter(signatory__in=queryset).values_list("letter_id", flat=True)
-        )
+    def save_model(self, request, obj, form, change):
+        update_signatory(signatory=obj, by=request.user)
+
+    def delete_model(self, request, obj):
+        delete_signatories(signatories=Signatory.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        delete_signatories(signatories=queryset)
 
     def has_merge_permission(self, request) -> bool:
         """Merging changes one signatory and deletes the others: both permissions.
@@ -693,9 +682,7 @@ class SignatoryAdmin(
 
 
 @admin.register(Signature)
-class SignatureAdmin(
-    LetterColumnMixin, PersonalDataAdminMixin, RecountsLettersMixin, SimpleHistoryAdmin
-):
+class SignatureAdmin(LetterColumnMixin, PersonalDataAdminMixin, SimpleHistoryAdmin):
     form = SignatureForm
     # Kind, category, country and featured are filters, not columns: with them the list
     # was 1,600 px wide.
@@ -757,8 +744,14 @@ class SignatureAdmin(
     # Newest first, straight off the primary key index: no sort of a million rows.
     ordering = ["-pk"]
 
-    def letter_ids_of(self, queryset) -> set[int]:
-        return set(queryset.values_list("letter_id", flat=True))
+    def save_model(self, request, obj, form, change):
+        save_signatures(signatures=[obj], by=request.user)
+
+    def delete_model(self, request, obj):
+        delete_signatures(signatures=Signature.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        delete_signatures(signatures=queryset)
 
     @admin.display(description="Shown as")
     def shown_as(self, obj):

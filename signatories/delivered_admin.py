@@ -5,14 +5,14 @@ action), then read-only. Nobody adds, changes or deletes a frozen list or its ro
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from signatories.delivered import FreezeError, freeze_delivered_list, redact_stale_rows
+from signatories.delivered import FreezeError, freeze_delivered_list
 from signatories.models import DeliveredList, Signature
 
 
 class FreezesDeliveredListMixin:
     """For the letter admin: freeze the delivered list when staff first record a delivery
-    date (if anyone has signed yet), or with the action; redact what an edit of the
-    letter's signatures took back."""
+    date (if anyone has signed yet), or with the action. (What an edit of the letter's
+    signatures took back is redacted by the service that saved it: ``editing``.)"""
 
     @admin.action(description="Freeze the delivered list", permissions=["change"])
     def freeze_delivered_list(self, request, queryset):
@@ -22,7 +22,6 @@ class FreezesDeliveredListMixin:
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         letter = form.instance
-        redact_stale_rows(letter_ids=[letter.pk])
         if "delivered_on" not in form.changed_data or letter.delivered_on is None:
             return
         if DeliveredList.objects.filter(letter=letter).exists():

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from letters.models import Addressee, Letter, Recipient
 from signatories.delivered import freeze_delivered_list
+from signatories.editing import update_signatory
 from signatories.models import (
     Category,
     DeliveredList,
@@ -181,17 +182,19 @@ def load_demo_letter() -> Letter:
             },
         )
     for name, slug, kind, category, country, description, display, notes in SIGNATORIES:
-        signatory, _ = Signatory.objects.update_or_create(
-            slug=slug,
-            defaults={
-                "name": name,
-                "kind": kind,
-                "category": category,
-                "country": country,
-                "description": description,
-                "notes": notes,
-            },
-        )
+        fields = {
+            "name": name,
+            "kind": kind,
+            "category": category,
+            "country": country,
+            "description": description,
+            "notes": notes,
+        }
+        signatory = Signatory.objects.filter(slug=slug).first()
+        if signatory is None:
+            signatory = Signatory.objects.create(slug=slug, **fields)
+        else:  # a rerun: its signatures follow a change of name (list keys, counts)
+            update_signatory(signatory=signatory, **fields)
         # How a name is shown is the signer's choice once staff have recorded it: a rerun
         # never turns an anonymised signature back into a named one.
         Signature.objects.get_or_create(

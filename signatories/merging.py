@@ -268,7 +268,7 @@ def merge_signatories(
 
     keep._history_user = user
     keep._change_reason = _reason(_kept_reason(merged, dropped=len(dropped)))
-    keep.save()  # also sets the sort key of every signature it now has
+    keep.save()  # the merge in its history; its own signatures' keys are unchanged
 
     schedule_refresh(letter_ids)
     # A signature dropped, or now under the kept signatory's name, no longer shows the row

@@ -294,23 +294,15 @@ class Signatory(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # Sets its own derived columns (the identity key) and nothing else: its signatures'
+    # list keys follow its name through ``editing.update_signatory``.
     def save(self, *args, **kwargs):
-        adding = self._state.adding
         self.name_key, self.website_domain = identity_values(
             name=self.name, kind=self.kind, website=self.website
         )
         if (update_fields := kwargs.get("update_fields")) is not None:
             kwargs["update_fields"] = {*update_fields, "name_key", "website_domain"}
         super().save(*args, **kwargs)
-        if adding:
-            return
-        # Its signatures sort by its kind and name (Signature.list_rank, sort_name).
-        signatures = list(self.signatures.only("pk", "display", "list_rank", "sort_name"))
-        for signature in signatures:
-            signature.list_rank, signature.sort_name = list_sort_key(
-                kind=self.kind, display=signature.display, name=self.name
-            )
-        Signature.objects.bulk_update(signatures, ["list_rank", "sort_name"], batch_size=1000)
 
     def get_absolute_url(self) -> str:
         return reverse("signatories:detail", args=[self.slug])
@@ -572,7 +564,8 @@ class Signature(models.Model):
         help_text="Private. What the mail server said, and whether it will be tried again.",
     )
     # Derived from the signatory's kind and name and this display (``list_sort_key``):
-    # kept in step by save() here and by Signatory.save(), and set by every bulk insert.
+    # kept in step by save() here and by ``editing.update_signatory``, set by every bulk
+    # insert, checked by ``reconcile_counts`` (``signatories.list_keys``).
     # sort_name is the name as shown, folded (``sort_name_of``): what the public name
     # search reads, so it is empty whenever the name is hidden (a constraint below).
     list_rank = models.PositiveSmallIntegerField(
@@ -651,10 +644,15 @@ class Signature(models.Model):
                 | ~Q(consent_text="") & Q(consented_at__isnull=False),
                 name="signature_public_form_has_consent",
             ),
-            # The public name search reads sort_name: a hidden name must not be in it.
+            # A hidden name has no place of its own in a list: its key is what
+            # ``list_sort_key`` gives it, an empty sort name (which the public name search
+            # reads) and the unnamed rank, or an organisation's (the row does not know its
+            # signatory's kind; an organisation hiding its name is refused by the forms
+            # and imports, but its kind can change after it signed).
             models.CheckConstraint(
-                condition=Q(sort_name="") | Q(display__in=NAMED_DISPLAYS),
-                name="signature_sort_name_only_when_named",
+                condition=Q(display__in=NAMED_DISPLAYS)
+                | Q(sort_name="", list_rank__in=[ListRank.UNNAMED, ListRank.ORGANISATION]),
+                name="signature_hidden_name_unranked",
             ),
         ]
         indexes = [
@@ -675,6 +673,7 @@ class Signature(models.Model):
     def __str__(self) -> str:
         return f"{self.signatory} — {self.letter}"
 
+    # Sets its own derived columns (its list key) and nothing else.
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
         if update_fields is None or {"display", "signatory"} & set(update_fields):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from letters.models import Letter
+from signatories.editing import update_signatory
 from signatories.models import Category, Display, SignatoryKind, Signature, Verification
 from tests.factories import (
     make_letter,
@@ -539,8 +540,7 @@ def test_csv_etag_differs_per_filter(client, mixed_letter):
 
 
 def _rename(signature):
-    signature.signatory.name = "Ada Lovelace"
-    signature.signatory.save()
+    update_signatory(signatory=signature.signatory, name="Ada Lovelace")
 
 
 def _withdraw(signature):
@@ -562,8 +562,7 @@ def _add_another(signature):
 
 
 def _move_country(signature):
-    signature.signatory.country = "FR"
-    signature.signatory.save()
+    update_signatory(signatory=signature.signatory, country="FR")
 
 
 @pytest.mark.parametrize(

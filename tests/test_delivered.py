@@ -36,6 +36,7 @@ from signatories.models import (
     DeliveredList,
     DeliveredRow,
     Display,
+    ListRank,
     Signature,
     Verification,
 )
@@ -308,7 +309,7 @@ def test_a_row_left_shown_after_its_signer_hid_it_is_reported_and_redacted_on_re
 ):
     # Changed behind every service's back: only the check can find it.
     Signature.objects.filter(signatory__name="Frida Wolstenholme").update(
-        display=Display.ANONYMOUS, sort_name=""
+        display=Display.ANONYMOUS, sort_name="", list_rank=ListRank.UNNAMED
     )
     out = StringIO()
 

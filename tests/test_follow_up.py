@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import mail
 from django.tasks import TaskResultStatus
 from django.tasks.signals import task_finished
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 from django.utils.text import slugify
 
@@ -113,9 +113,10 @@ def add_event_in_admin(
     if kind:
         n = len(existing)
         data |= {f"events-{n}-date": date, f"events-{n}-kind": kind, f"events-{n}-summary": summary}
-    response = admin_client.post(
-        reverse("admin:letters_addressee_change", args=[addressee.pk]), data
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the emails go after the commit
+        response = admin_client.post(
+            reverse("admin:letters_addressee_change", args=[addressee.pk]), data
+        )
     assert response.status_code == 302, response.context and [
         form.errors for formset in response.context["inline_admin_formsets"] for form in formset
     ]
@@ -526,7 +527,10 @@ def post_new_answer(admin_client, addressee, date, decision=None):
     }
     if decision:
         data["follow_up_emails"] = decision
-    return admin_client.post(reverse("admin:letters_addressee_change", args=[addressee.pk]), data)
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the emails go after the commit
+        return admin_client.post(
+            reverse("admin:letters_addressee_change", args=[addressee.pk]), data
+        )
 
 
 def test_saving_an_answer_with_followers_asks_first_and_sends_nothing(admin_client, addressee):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from signatories.abuse import form_stamp
+from signatories.editing import update_signatory
 from signatories.importers import import_signatures
 from signatories.links import Purpose, make_token
 from signatories.models import LetterTally, Signatory, Signature, list_sort_key
@@ -173,8 +174,7 @@ def test_renaming_a_signatory_moves_its_signatures_in_the_list(letter):
     signature = make_signature(letter, person, display="first_name")
     assert signature.sort_name == "zelda"
 
-    person.name = "Abigail Zimmer"
-    person.save()
+    update_signatory(signatory=person, name="Abigail Zimmer")
 
     signature.refresh_from_db()
     assert signature.sort_name == "abigail"
