@@ -268,6 +268,9 @@ class Migration(migrations.Migration):
                 name="one_signature_per_email_per_letter",
             ),
         ),
+        # Edited after it was first applied (its first version let a published,
+        # unconfirmed form signature through once staff changed its source): 0037 puts this
+        # form of it on every database, whichever version of this migration it ran.
         migrations.AddConstraint(
             model_name="signature",
             constraint=models.CheckConstraint(
