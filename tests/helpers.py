@@ -1,7 +1,16 @@
-"""Helpers shared by test modules: reading pages and CSV files as a person would."""
+"""Helpers shared by test modules: reading pages and CSV files as a person would, and
+servers of their own on loopback.
+
+The suite runs in several processes at once (pytest-xdist, ``make test``): a test binds
+port 0 or asks ``free_port()``, never a fixed port, and keeps its files in ``tmp_path``.
+"""
 
 import html
 import re
+import shutil
+import socket
+import subprocess
+import time
 from html.parser import HTMLParser
 
 
@@ -99,3 +108,54 @@ def shown_count(client, letter) -> int:
 def shown_names(client, letter) -> list[str]:
     """The Name column of the letter page's signatory table."""
     return [row[0] for row in table_rows(client.get(letter.get_absolute_url()))]
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (the kernel's pick, never a fixed
+    one: other test processes run at the same time)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free port: stopped and started at will, and
+    with statistics (``INFO commandstats``) that no other client adds to."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.process = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 -- our own fixed command line
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)

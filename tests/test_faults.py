@@ -10,8 +10,6 @@ is down (Django's tasks framework has none to stop here).
 import logging
 import os
 import shutil
-import socket
-import subprocess
 import time
 
 import pytest
@@ -28,7 +26,7 @@ from signatories.abuse import form_stamp
 from signatories.models import Signature, SignatureStatus
 from signatories.signing import Purpose, make_token
 from tests.factories import make_addressee, make_letter, make_recipient
-from tests.helpers import shown_count, shown_names
+from tests.helpers import RedisServer, free_port, shown_count, shown_names
 from tests.test_follow_up import add_event_in_admin
 
 pytestmark = pytest.mark.django_db
@@ -50,12 +48,6 @@ DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUE
 def run_worker() -> None:
     """The task worker, as production runs it, until the queue is empty."""
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def redis_cache_at(port: int) -> dict:
@@ -208,42 +200,6 @@ def test_moderators_hide_action_works_with_redis_unreachable_and_the_queue_refus
 
 
 # A real Redis, stopped and started again during signing and withdrawal
-
-
-class RedisServer:
-    def __init__(self, port: int):
-        self.port = port
-        self.process = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 -- our own fixed command line
-            [
-                shutil.which("redis-server"),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture
