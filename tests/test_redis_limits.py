@@ -8,19 +8,16 @@ except when ``REQUIRE_REDIS=1``, which ``.ci/run`` sets: there they fail instead
 
 import os
 import shutil
-import time
 
 import pytest
 import redis
 from django.core.cache import caches
 from django.test import override_settings
-from django.urls import reverse
 
-from signatories.abuse import form_stamp
 from signatories.models import Signature
 from signatories.signing import confirm_signature
 from tests.factories import make_letter
-from tests.helpers import RedisServer
+from tests.helpers import RedisServer, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -80,27 +77,18 @@ def own_redis_cache():
         server.stop()
 
 
-def sign(client, letter, n: int, ip: str):
-    return client.post(
-        reverse("signatories:sign", args=[letter.slug]),
-        {
-            "kind": "individual",
-            "name": f"Redis Signer {n}",
-            "email": f"redis-signer-{n}@example.org",
-            "category": "survivor",
-            "display": "full",
-            "consent": "on",
-            "stamp": form_stamp(now=time.time() - 60),
-        },
-        REMOTE_ADDR=ip,
-    )
-
-
 def test_signatures_over_the_per_ip_limit_wait_for_a_moderator_on_redis(client, redis_cache):
     letter = make_letter(accepts_public_signatures=True)
 
     for n in range(7):
-        assert sign(client, letter, n, ip="192.0.2.50").status_code == 302
+        response = sign(
+            client,
+            letter,
+            name=f"Redis Signer {n}",
+            email=f"redis-signer-{n}@example.org",
+            ip="192.0.2.50",
+        )
+        assert response.status_code == 302
     for signature in Signature.objects.filter(letter=letter):
         confirm_signature(signature_id=signature.pk)
 
