@@ -84,13 +84,13 @@ collectstatic: install
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
 
 # Each worker has its own test database (pytest-django adds _gw0, _gw1… to the name on
-# PostgreSQL; SQLite's lives in each worker's memory). Tests go out one by one in
+# PostgreSQL; SQLite's lives in each worker's memory). --dist load hands tests out in
 # pytest-django's order, which keeps each worker's transactional tests (they empty every
-# table, the staff roles made by migrations included) after its other tests; a module
-# marked xdist_group (test_signing_privacy.py seeds and scans the site once) stays on one
-# worker. Tests marked slow run too.
+# table, the staff roles made by migrations included) after its other tests: loadfile and
+# loadscope would not (and xdist_group does nothing under pytest 9.2 with xdist 3.8).
+# Tests marked slow run too.
 test: lint migrations collectstatic
-	$(TEST_ENV) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist load
 
 # Debian's chromium (CHROMIUM=/path to use another build; never a browser download), axe-core
 # bundled in axe-playwright-python. Not part of `make test`: pyproject.toml keeps plain pytest

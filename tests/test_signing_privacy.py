@@ -65,9 +65,7 @@ IMMEDIATE_TASKS = {
     }
 }
 # Marked so that pytest-django sets up the test database, which ``site`` seeds.
-# One worker runs the whole module (`make test`: --dist loadgroup), so that the site is
-# seeded and scanned once.
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("signing-privacy")]
+pytestmark = pytest.mark.django_db
 
 PER_PAGE = 2  # small pages, so that page 2 and later are scanned too
 
