@@ -14,6 +14,9 @@ DEV_ENV := DJANGO_DEBUG=1 DJANGO_SITE_URL=http://127.0.0.1:$(PORT)
 # client speaks plain HTTP, so the production redirect to HTTPS is off.
 TEST_ENV := DJANGO_SECRET_KEY=test-only-not-a-secret DJANGO_DEBUG=0 DJANGO_SSL_REDIRECT=0
 # `make serve`: gunicorn worker processes, by default two per core plus one.
+# `make test`: pytest-xdist worker processes, one per core by default; PYTEST_WORKERS=0 runs
+# the suite in this one process (a debugger, or to compare timings).
+PYTEST_WORKERS ?= auto
 WEB_CONCURRENCY ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 
 .PHONY: help install run serve worker test test-browser lint format migrations collectstatic bench bench-smoke clean
@@ -80,8 +83,14 @@ migrations: install
 collectstatic: install
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
 
+# Each worker has its own test database (pytest-django adds _gw0, _gw1… to the name on
+# PostgreSQL; SQLite's lives in each worker's memory). --dist load hands tests out in
+# pytest-django's order, which keeps each worker's transactional tests (they empty every
+# table, the staff roles made by migrations included) after its other tests: loadfile and
+# loadscope would not (and xdist_group does nothing under pytest 9.2 with xdist 3.8).
+# Tests marked slow run too.
 test: lint migrations collectstatic
-	$(TEST_ENV) $(BIN)/python -m pytest
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist load
 
 # Debian's chromium (CHROMIUM=/path to use another build; never a browser download), axe-core
 # bundled in axe-playwright-python. Not part of `make test`: pyproject.toml keeps plain pytest

@@ -11,11 +11,7 @@ from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.helpers import free_port
 
 
 @dataclass

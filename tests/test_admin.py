@@ -2,7 +2,6 @@
 
 import datetime
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib import admin
@@ -32,6 +31,7 @@ from tests.factories import (
     make_signatory,
     make_signature,
 )
+from tests.helpers import visible_text
 
 # The export, import and personal-data view logs and the follow-up deliveries are
 # read-only by design; test_roles.py, test_import_admin.py, test_personal_data.py and
@@ -53,32 +53,6 @@ REGISTERED = sorted(
     }
     and model._meta.app_label != "django_tasks_database"
 )
-
-
-class _TextParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in {"script", "style"}:
-            self._skip += 1
-
-    def handle_endtag(self, tag):
-        if tag in {"script", "style"}:
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
-
-
-def visible_text(response) -> str:
-    """The page's text as a reader sees it: no tags, entities decoded, spaces collapsed."""
-    parser = _TextParser()
-    parser.feed(response.content.decode())
-    return " ".join(" ".join(parser.parts).split())
 
 
 def messages_of(response) -> list[str]:

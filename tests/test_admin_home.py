@@ -22,7 +22,7 @@ from tests.factories import (
     make_recipient,
     make_signature,
 )
-from tests.test_admin import visible_text
+from tests.helpers import visible_text
 from tests.test_security_headers import inline_code
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,5 @@
 """The public CSV of a letter's signatories, and the staff export with private fields."""
 
-import csv
-import io
 from urllib.parse import urlencode
 
 import pytest
@@ -10,7 +8,6 @@ from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
 from letters.models import Letter
@@ -23,7 +20,7 @@ from tests.factories import (
     make_signatory,
     make_signature,
 )
-from tests.helpers import next_page_query, table_rows
+from tests.helpers import csv_body, csv_rows, csv_table, csv_url, next_page_query, table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -46,30 +43,9 @@ FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n"]
 ADMIN_CHANGELIST = "/admin/signatories/signature/"
 
 
-def csv_url(letter: Letter, **params) -> str:
-    url = reverse("signatories:letter_csv", args=[letter.slug])
-    return f"{url}?{urlencode(params)}" if params else url
-
-
 def letter_url(letter: Letter, **params) -> str:
     url = letter.get_absolute_url()
     return f"{url}?{urlencode(params)}" if params else url
-
-
-def csv_body(response) -> str:
-    assert response.status_code == 200
-    assert response.streaming
-    return b"".join(response.streaming_content).decode("utf-8")
-
-
-def csv_table(response) -> list[list[str]]:
-    """Header and rows, parsed by the csv module as a spreadsheet would read them."""
-    return list(csv.reader(io.StringIO(csv_body(response).removeprefix("\ufeff"), newline="")))
-
-
-def csv_rows(response) -> list[dict[str, str]]:
-    header, *rows = csv_table(response)
-    return [dict(zip(header, row, strict=True)) for row in rows]
 
 
 def page_rows(client, letter: Letter, **params) -> list[list[str]]:

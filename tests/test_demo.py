@@ -1,6 +1,5 @@
 """The demo letter from shared/seed-letter.md, loaded by ``manage.py load_demo``."""
 
-from html.parser import HTMLParser
 from io import StringIO
 
 import pytest
@@ -18,6 +17,7 @@ from signatories.models import (
     SignatoryKind,
     Signature,
 )
+from tests.helpers import visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -44,21 +44,6 @@ ORGANISATIONS = [
     ("Eurochild", {Category.NETWORK, Category.NGO}, "BE"),
     ("The Network for Children's Rights", {Category.NGO}, "GR"),
 ]
-
-
-class _TextParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.parts: list[str] = []
-
-    def handle_data(self, data):
-        self.parts.append(data)
-
-
-def visible_text(response) -> str:
-    parser = _TextParser()
-    parser.feed(response.content.decode())
-    return " ".join(" ".join(parser.parts).split())
 
 
 def load_demo() -> str:

@@ -1,6 +1,7 @@
 """Production deployment (docs/deploy.md): `check --deploy`, HTTPS, the replica router, and
 the benchmark-only hello page."""
 
+import functools
 import importlib
 import json
 import os
@@ -52,12 +53,21 @@ print(json.dumps({
 def run_python(args: list[str], **env: str) -> subprocess.CompletedProcess:
     """Python in a fresh interpreter with only the given Django settings variables (no
     .env, nothing from the test run's own environment)."""
+    return _run_python(tuple(args), tuple(sorted(env.items())))
+
+
+@functools.cache
+def _run_python(args: tuple[str, ...], env: tuple[tuple[str, str], ...]):
+    # Several tests ask the same question of the same environment: a fresh interpreter
+    # costs seconds, and its answer cannot change within a run, so it is asked once.
     environ = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "DATABASE_")) and k != "REDIS_URL"
     }
-    environ.update(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_ENV_FILE=os.devnull, **env)
+    environ.update(
+        DJANGO_SETTINGS_MODULE="config.settings", DJANGO_ENV_FILE=os.devnull, **dict(env)
+    )
     return subprocess.run(
         [sys.executable, *args],
         env=environ,
@@ -78,6 +88,7 @@ def production_settings(**env: str) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_check_deploy_finds_nothing_in_the_documented_production_environment():
     result = check_deploy(**PRODUCTION_ENV)
 
@@ -86,6 +97,7 @@ def test_check_deploy_finds_nothing_in_the_documented_production_environment():
     assert "WARNING" not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_check_deploy_is_quiet_about_redis_and_site_url_when_both_are_set():
     result = check_deploy(**PRODUCTION_ENV)
 
@@ -105,6 +117,7 @@ def test_check_deploy_is_quiet_about_redis_and_site_url_when_both_are_set():
         (None, {"DJANGO_DATA_CONTROLLER": "  "}, "undersigned.W004"),
     ],
 )
+@pytest.mark.slow
 def test_check_deploy_warns_without_redis_the_site_url_or_the_data_controller(
     missing, changed, warning
 ):
@@ -186,6 +199,7 @@ def test_check_deploy_warns_on_a_site_url_on_this_machine(settings, site_url, wa
         ({"DJANGO_HSTS_PRELOAD": "1"}, "security.W005"),
     ],
 )
+@pytest.mark.slow
 def test_check_deploy_warns_when_https_is_weakened(env, warning):
     result = check_deploy(**PRODUCTION_ENV, **env)
 
@@ -193,6 +207,7 @@ def test_check_deploy_warns_when_https_is_weakened(env, warning):
     assert warning in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_production_redirects_to_https_and_sends_hsts_for_a_year_by_default():
     values = production_settings()
 
@@ -201,6 +216,7 @@ def test_production_redirects_to_https_and_sends_hsts_for_a_year_by_default():
     assert values["SECURE_PROXY_SSL_HEADER"] is None
 
 
+@pytest.mark.slow
 def test_behind_a_proxy_its_forwarded_protocol_is_trusted():
     values = production_settings(DJANGO_BEHIND_PROXY="1")
 
@@ -219,6 +235,7 @@ def https_settings(settings):
     return settings
 
 
+@pytest.mark.slow
 def test_plain_http_is_redirected_to_https_except_the_health_check(client, db, https_settings):
 
     page = client.get("/privacy/")
@@ -229,6 +246,7 @@ def test_plain_http_is_redirected_to_https_except_the_health_check(client, db, h
     assert health.status_code == 200
 
 
+@pytest.mark.slow
 def test_a_load_balancer_probing_by_ip_over_plain_http_gets_200(client, db, https_settings):
     response = client.get("/healthz", headers={"host": "10.0.0.11:8000"})
 
@@ -236,6 +254,7 @@ def test_a_load_balancer_probing_by_ip_over_plain_http_gets_200(client, db, http
     assert response.json()["database"] == "up"
 
 
+@pytest.mark.slow
 def test_https_forwarded_by_the_proxy_is_served_with_hsts(client, db, https_settings):
     response = client.get("/privacy/", headers={"x-forwarded-proto": "https"})
 
@@ -243,6 +262,7 @@ def test_https_forwarded_by_the_proxy_is_served_with_hsts(client, db, https_sett
     assert response["Strict-Transport-Security"] == "max-age=31536000"
 
 
+@pytest.mark.slow
 def test_the_replica_is_used_only_when_its_url_is_set():
     without = production_settings()
     with_replica = production_settings(

@@ -10,9 +10,6 @@ is down (Django's tasks framework has none to stop here).
 import logging
 import os
 import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 from django.contrib.messages import get_messages
@@ -24,11 +21,10 @@ from django.tasks.backends.base import BaseTaskBackend
 from django.urls import reverse
 
 from letters.models import ResponseEvent
-from signatories.abuse import form_stamp
 from signatories.links import Purpose, make_token
 from signatories.models import Signature, SignatureStatus
 from tests.factories import make_addressee, make_letter, make_recipient
-from tests.helpers import shown_count, shown_names
+from tests.helpers import RedisServer, free_port, shown_count, shown_names, sign
 from tests.test_follow_up import add_event_in_admin
 
 pytestmark = pytest.mark.django_db
@@ -50,12 +46,6 @@ DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUE
 def run_worker() -> None:
     """The task worker, as production runs it, until the queue is empty."""
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def redis_cache_at(port: int) -> dict:
@@ -84,22 +74,15 @@ def letter(db):
     return make_letter(accepts_public_signatures=True)
 
 
-def sign(client, letter, n: int = 1, **changes):
-    return client.post(
-        reverse("signatories:sign", args=[letter.slug]),
-        {
-            "kind": "individual",
-            "name": f"Fault Signer {n}",
-            "email": f"fault-{n}@example.org",
-            "category": "survivor",
-            "display": "full",
-            "consent": "on",
-            "follow_up": "on",
-            "stamp": form_stamp(now=time.time() - 60),
-        }
-        | changes,
-        REMOTE_ADDR=f"198.51.100.{n}",
-    )
+def signer(n: int = 1) -> dict:
+    """The n-th signer's form fields and address: each signs from an address of their own,
+    asking for follow-up emails."""
+    return {
+        "name": f"Fault Signer {n}",
+        "email": f"fault-{n}@example.org",
+        "follow_up": "on",
+        "ip": f"198.51.100.{n}",
+    }
 
 
 def link_path(signature: Signature, purpose: Purpose) -> str:
@@ -111,7 +94,7 @@ def link_path(signature: Signature, purpose: Purpose) -> str:
 
 
 def signed_and_confirmed(client, letter, n: int = 1) -> Signature:
-    sign(client, letter, n)
+    sign(client, letter, **signer(n))
     signature = Signature.objects.get(email=f"fault-{n}@example.org")
     client.post(link_path(signature, Purpose.CONFIRM))
     signature.refresh_from_db()
@@ -144,7 +127,7 @@ def test_withdrawing_works_with_redis_unreachable_and_the_queue_refusing(
 def test_confirming_works_with_redis_unreachable_and_the_queue_refusing(
     client, letter, break_services
 ):
-    sign(client, letter)
+    sign(client, letter, **signer())
     signature = Signature.objects.get()
     break_services()
 
@@ -161,7 +144,7 @@ def test_signing_with_redis_unreachable_and_the_queue_refusing_holds_it_and_stil
     break_services()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = sign(client, letter)
+        response = sign(client, letter, **signer())
 
     assert response.status_code == 302
     assert response["Location"] == reverse("signatories:sign_sent", args=[letter.slug])
@@ -210,42 +193,6 @@ def test_moderators_hide_action_works_with_redis_unreachable_and_the_queue_refus
 # A real Redis, stopped and started again during signing and withdrawal
 
 
-class RedisServer:
-    def __init__(self, port: int):
-        self.port = port
-        self.process = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 -- our own fixed command line
-            [
-                shutil.which("redis-server"),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture
 def redis_server(settings, empty_cache):
     if shutil.which("redis-server") is None:
@@ -269,7 +216,7 @@ def test_redis_stopped_and_started_again_during_signing_and_withdrawal(
     client, letter, settings, redis_server
 ):
     settings.TASKS = DATABASE_TASKS  # refreshes are queued, deduplicated through Redis
-    sign(client, letter, 1)
+    sign(client, letter, **signer(1))
     run_worker()  # the email task counts the per-IP limits, in Redis
     first = Signature.objects.get(email="fault-1@example.org")
     assert first.moderation_reason == ""
@@ -277,13 +224,13 @@ def test_redis_stopped_and_started_again_during_signing_and_withdrawal(
 
     redis_server.stop()
     statuses = [client.post(link_path(first, Purpose.CONFIRM)).status_code]
-    statuses.append(sign(client, letter, 2).status_code)
+    statuses.append(sign(client, letter, **signer(2)).status_code)
     run_worker()
     statuses.append(client.post(link_path(first, Purpose.WITHDRAW)).status_code)
     statuses.append(client.get(letter.get_absolute_url()).status_code)
 
     redis_server.start()
-    statuses.append(sign(client, letter, 3).status_code)
+    statuses.append(sign(client, letter, **signer(3)).status_code)
     run_worker()
 
     assert statuses == [200, 302, 200, 200, 302]

@@ -110,6 +110,7 @@ def run_worker():
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
 
+@pytest.mark.slow
 def test_a_round_killed_mid_batch_resumes_and_every_follower_gets_exactly_one_email(
     smtp_server, event, tmp_path
 ):
@@ -144,6 +145,7 @@ def test_a_round_killed_mid_batch_resumes_and_every_follower_gets_exactly_one_em
     assert event.followers_notified_at is not None
 
 
+@pytest.mark.slow
 def test_the_admin_resend_after_a_kill_emails_nobody_twice(
     smtp_server, event, tmp_path, admin_client
 ):
@@ -205,6 +207,7 @@ def test_a_task_run_sends_one_small_batch_and_queues_the_rest(smtp_server, event
     assert list(returns) == [2, 2, 1, 0]
 
 
+@pytest.mark.slow
 def test_a_worker_asked_to_stop_finishes_its_small_batch_and_leaves_the_rest_queued(
     smtp_server, event, tmp_path
 ):

@@ -293,6 +293,7 @@ def test_a_file_refused_by_the_worker_keeps_its_errors_and_drops_the_file(
 
 
 @RUNS_THE_WORKER
+@pytest.mark.slow
 def test_progress_is_recorded_by_stage_and_every_few_thousand_rows(
     letter, tmp_path, database_tasks, django_capture_on_commit_callbacks, admin_client
 ):
@@ -321,6 +322,7 @@ def test_progress_is_recorded_by_stage_and_every_few_thousand_rows(
 
 
 @RUNS_THE_WORKER
+@pytest.mark.slow
 def test_a_worker_killed_mid_check_shows_its_progress_then_ends_as_failed(
     admin_client, tmp_path, database_tasks, django_capture_on_commit_callbacks
 ):

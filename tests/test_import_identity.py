@@ -231,6 +231,7 @@ def test_the_public_form_never_matches_an_existing_signatory(letter):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_the_migration_gives_every_existing_signatory_its_key():
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor

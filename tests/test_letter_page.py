@@ -19,17 +19,14 @@ from tests.factories import (
     make_signatory,
     make_signature,
 )
-from tests.helpers import table_rows
+from tests.helpers import parse, table, table_rows, text_of
 from tests.test_pages import (
     cards,
     letter_url,
     page_html,
-    parse,
     section,
     signatory_rows,
     stats,
-    table,
-    text_of,
 )
 
 pytestmark = pytest.mark.django_db

@@ -12,6 +12,9 @@ from django.conf import settings as test_settings
 
 from tests.smtp import SilentServer
 
+# Each test loads the settings and the apps in a fresh interpreter (a second or more).
+pytestmark = pytest.mark.slow
+
 PROBE = """
 import json, smtplib, django
 from django.conf import settings

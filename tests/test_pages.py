@@ -1,11 +1,8 @@
 """What the public sees on each page: published letters only, honest counts, safe text,
 pages and filters that survive any input."""
 
-import csv
-import io
 import re
 from datetime import date
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -24,112 +21,11 @@ from tests.factories import (
     make_signatory,
     make_signature,
 )
+from tests.helpers import csv_rows, link_href, table, text_of
 
 pytestmark = pytest.mark.django_db
 
 UNPUBLISHED = [status for status in Signature.Status if status != Signature.Status.PUBLISHED]
-
-
-class _Page(HTMLParser):
-    """The text a reader gets from a page, leaving out what is hidden from assistive
-    technology (``aria-hidden``, such as flags); and its tables and links."""
-
-    VOID = {"br", "img", "input", "meta", "link", "hr", "source", "wbr"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.text: list[str] = []
-        self.tables: list[dict] = []
-        self.links: list[tuple[str, str]] = []
-        self._open: list[tuple[str, bool]] = []  # (tag, hidden)
-        self._tables: list[dict] = []
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-        self._caption: list[str] | None = None
-        self._link: tuple[str, list[str]] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.VOID:
-            return
-        attrs = dict(attrs)
-        hidden = attrs.get("aria-hidden") == "true" or bool(self._open and self._open[-1][1])
-        self._open.append((tag, hidden))
-        if tag == "table":
-            self._tables.append({"class": attrs.get("class", ""), "caption": "", "rows": []})
-            self.tables.append(self._tables[-1])
-        elif tag == "caption":
-            self._caption = []
-        elif tag == "tr" and self._tables and attrs.get("class") != "group":
-            self._row = []  # a group's heading row ("Organisations") is no data row
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-        elif tag == "a":
-            self._link = (attrs.get("href") or "", [])
-
-    def handle_endtag(self, tag):
-        if tag not in (name for name, _hidden in self._open):
-            return
-        while self._open.pop()[0] != tag:
-            pass
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append(_squash("".join(self._cell)))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self._tables[-1]["rows"].append(self._row)
-            self._row = None
-        elif tag == "caption" and self._caption is not None:
-            self._tables[-1]["caption"] = _squash("".join(self._caption))
-            self._caption = None
-        elif tag == "table" and self._tables:
-            self._tables.pop()
-        elif tag == "a" and self._link is not None:
-            href, words = self._link
-            self.links.append((_squash("".join(words)), href))
-            self._link = None
-
-    def handle_data(self, data):
-        if self._open and (self._open[-1][1] or self._open[-1][0] in ("script", "style")):
-            return
-        self.text.append(data)
-        for part in (self._cell, self._caption, self._link[1] if self._link else None):
-            if part is not None:
-                part.append(data)
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
-def parse(html: str | bytes) -> _Page:
-    page = _Page()
-    page.feed(html.decode() if isinstance(html, bytes) else html)
-    page.close()
-    return page
-
-
-def text_of(html: str | bytes) -> str:
-    """The page's readable text, whitespace squashed to single spaces."""
-    return _squash(" ".join(parse(html).text))
-
-
-def table(html: str | bytes, *, css_class: str = "", caption: str = "") -> list[list[str]]:
-    """Body rows (header row left out) of the one table with that class or caption."""
-    found = [
-        t
-        for t in parse(html).tables
-        if (not css_class or css_class in t["class"].split())
-        and (not caption or t["caption"] == caption)
-    ]
-    assert len(found) == 1, f"expected one table, found {len(found)}"
-    return found[0]["rows"][1:]
-
-
-def link_href(html: str | bytes, words: str) -> str:
-    """The one place a link with these words goes (a page may show it more than once,
-    e.g. "Next" above and below a list, but always to the same place)."""
-    hrefs = {href for text, href in parse(html).links if text == words}
-    assert len(hrefs) == 1, f"expected one link {words!r}, found {hrefs}"
-    return hrefs.pop()
 
 
 def section(html: str, css_class: str) -> str:
@@ -173,11 +69,6 @@ def letter_url(letter: Letter, query: str = "") -> str:
 
 def signatory_rows(html: str) -> list[list[str]]:
     return table(html, css_class="signatories")
-
-
-def csv_rows(response) -> list[dict]:
-    body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(body)))
 
 
 def recorded(count: int, countries: int) -> str:

@@ -124,6 +124,7 @@ def test_a_broken_or_forged_cursor_shows_the_first_page_with_a_message(
 # Page numbers: any page at the cost of the first
 
 
+@pytest.mark.slow
 def test_every_page_number_shows_the_page_the_next_links_reach(client, letter):
     make_many_signatures(letter, 2 * ListMark.MARK_EVERY + 3 * PER_PAGE + 7)
 

@@ -1,9 +1,7 @@
 """A signatory's name shows only in the form they chose, and private data never leaves
 the admin: checked through every public page and the CSV, as a visitor reads them."""
 
-import csv
 import datetime
-import io
 import re
 from urllib.parse import urlencode, urlsplit
 
@@ -22,7 +20,7 @@ from tests.factories import (
     make_signatory,
     make_signature,
 )
-from tests.helpers import table_rows
+from tests.helpers import csv_rows, csv_url, table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +38,6 @@ def listed_names(response) -> list[str]:
     return [row[0] for row in table_rows(response)]
 
 
-def csv_rows(response) -> list[dict[str, str]]:
-    assert response.status_code == 200
-    text = b"".join(response.streaming_content).decode("utf-8")
-    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
-
-
 def response_text(response) -> str:
     if response.streaming:
         return b"".join(response.streaming_content).decode("utf-8")
@@ -54,10 +46,6 @@ def response_text(response) -> str:
 
 def letter_url(letter: Letter, **params) -> str:
     return _with_query(letter.get_absolute_url(), params)
-
-
-def csv_url(letter: Letter, **params) -> str:
-    return _with_query(reverse("signatories:letter_csv", args=[letter.slug]), params)
 
 
 def _with_query(url: str, params: dict) -> str:

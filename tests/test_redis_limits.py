@@ -1,69 +1,94 @@
 """Per-IP sign limits on Redis, as in production (several app servers share the counts).
 
-Needs a Redis server: ``TEST_REDIS_URL`` (default redis://127.0.0.1:6379/15, a database
-these tests may empty). Without one the test is skipped, except when ``REQUIRE_REDIS=1``,
-which ``.ci/run`` sets: there it fails instead.
+Needs a Redis server: ``TEST_REDIS_URL`` (default redis://127.0.0.1:6379/15), where each
+test process writes under a key prefix of its own and removes only those keys; the test of
+the commands sent starts a redis-server of its own. Without Redis the tests are skipped,
+except when ``REQUIRE_REDIS=1``, which ``.ci/run`` sets: there they fail instead.
 """
 
 import os
-import time
+import shutil
 
 import pytest
 import redis
 from django.core.cache import caches
-from django.urls import reverse
+from django.test import override_settings
 
-from signatories.abuse import form_stamp
 from signatories.models import Signature
 from signatories.signing import confirm_signature
 from tests.factories import make_letter
+from tests.helpers import RedisServer, sign
 
 pytestmark = pytest.mark.django_db
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-@pytest.fixture
-def redis_cache(settings):
-    settings.CACHES = {
+def redis_caches(location: str, prefix: str) -> dict:
+    return {
         "default": {
             "BACKEND": "config.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "undersigned-tests",
+            "LOCATION": location,
+            "KEY_PREFIX": prefix,
         }
     }
-    cache = caches["default"]
-    try:
-        cache.clear()
-    except Exception as error:  # noqa: BLE001 -- any connection failure means "no Redis"
+
+
+@pytest.fixture
+def redis_cache():
+    """The default cache on Redis, under keys of this process's own: pytest-xdist runs
+    several test processes against the one server, so they are removed one by one, never
+    flushed (which would empty the other processes' counters mid-test). The settings are
+    put back before conftest's ``empty_cache`` clears the cache after the test."""
+    prefix = f"undersigned-tests-{os.getpid()}"
+    with override_settings(CACHES=redis_caches(REDIS_URL, prefix)):
+        cache = caches["default"]
+        server = cache._cache.get_client(write=True)
+
+        def forget() -> None:
+            keys = list(server.scan_iter(f"{prefix}:*"))
+            if keys:
+                server.delete(*keys)
+
+        try:
+            forget()
+        except Exception as error:  # noqa: BLE001 -- any connection failure means "no Redis"
+            if os.environ.get("REQUIRE_REDIS") == "1":
+                pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but {REDIS_URL} failed: {error}")
+            pytest.skip(f"No Redis at {REDIS_URL}")
+        yield cache
+        forget()
+
+
+@pytest.fixture
+def own_redis_cache():
+    """The default cache on a redis-server of this test's own, whose command statistics
+    count this test's commands only (other test processes share the one on 6379)."""
+    if shutil.which("redis-server") is None:
         if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail(f"Redis is required (REQUIRE_REDIS=1) but {REDIS_URL} failed: {error}")
-        pytest.skip(f"No Redis at {REDIS_URL}")
-    yield cache
-    cache.clear()
-
-
-def sign(client, letter, n: int, ip: str):
-    return client.post(
-        reverse("signatories:sign", args=[letter.slug]),
-        {
-            "kind": "individual",
-            "name": f"Redis Signer {n}",
-            "email": f"redis-signer-{n}@example.org",
-            "category": "survivor",
-            "display": "full",
-            "consent": "on",
-            "stamp": form_stamp(now=time.time() - 60),
-        },
-        REMOTE_ADDR=ip,
-    )
+            pytest.fail("redis-server is required (REQUIRE_REDIS=1) but is not installed")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer()
+    server.start()
+    try:
+        with override_settings(CACHES=redis_caches(server.url, "undersigned-tests")):
+            yield caches["default"], redis.Redis.from_url(server.url)
+    finally:
+        server.stop()
 
 
 def test_signatures_over_the_per_ip_limit_wait_for_a_moderator_on_redis(client, redis_cache):
     letter = make_letter(accepts_public_signatures=True)
 
     for n in range(7):
-        assert sign(client, letter, n, ip="192.0.2.50").status_code == 302
+        response = sign(
+            client,
+            letter,
+            name=f"Redis Signer {n}",
+            email=f"redis-signer-{n}@example.org",
+            ip="192.0.2.50",
+        )
+        assert response.status_code == 302
     for signature in Signature.objects.filter(letter=letter):
         confirm_signature(signature_id=signature.pk)
 
@@ -71,7 +96,7 @@ def test_signatures_over_the_per_ip_limit_wait_for_a_moderator_on_redis(client, 
         Signature.objects.filter(letter=letter).order_by("pk").values_list("status", flat=True)
     )
     assert statuses == ["published"] * 5 + ["pending"] * 2
-    counters = redis.Redis.from_url(REDIS_URL).keys("undersigned-tests:*")
+    counters = redis.Redis.from_url(REDIS_URL).keys(f"{redis_cache.key_prefix}:*")
     assert counters, "the per-IP counters should live in Redis"
 
 
@@ -85,11 +110,15 @@ def test_the_redis_cache_reuses_one_client_and_still_counts_across_calls(redis_c
     assert redis_cache.get("counter") == 2
 
 
-def test_the_redis_cache_increments_in_one_round_trip_and_keeps_the_expiry(redis_cache):
+def test_the_redis_cache_increments_in_one_round_trip_and_keeps_the_expiry(own_redis_cache):
     """config/cache.py: ``incr`` is one script call on the wire, which checks and
     increments inside Redis (Django's own sends EXISTS, then INCRBY), keeps the counter's
     expiry, and still refuses a key that does not exist."""
-    server = redis.Redis.from_url(REDIS_URL)
+    redis_cache, server = own_redis_cache
+    # A fresh server learns the script on its first use (NOSCRIPT, SCRIPT LOAD, EVALSHA
+    # again); a running one has long known it.
+    assert redis_cache.add("first", 1, 60)
+    assert redis_cache.incr("first") == 2
     assert redis_cache.add("counter", 1, 60)
     key = redis_cache.make_and_validate_key("counter")
     before = server.info("commandstats")

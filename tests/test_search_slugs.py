@@ -447,6 +447,7 @@ def test_renaming_keeps_a_slug_staff_chose_themselves(admin_client):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_migration_folds_existing_sort_names_and_marks_the_lists_again():
     before = [("signatories", "0032_unicode_signatory_slugs")]
     executor = MigrationExecutor(connection)

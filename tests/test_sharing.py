@@ -23,7 +23,8 @@ from tests.factories import (
     make_recipient,
     make_signature,
 )
-from tests.test_signing import last_links, sign
+from tests.helpers import sign
+from tests.test_signing import last_links
 
 pytestmark = pytest.mark.django_db
 

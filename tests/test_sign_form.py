@@ -2,14 +2,10 @@
 kind's fields; an optional category for people; an error summary that takes focus and
 links to the inputs; autocomplete hints; page titles that say where the signer stands."""
 
-import csv
-import io
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 
 from signatories.models import (
     ORGANISATION_CATEGORIES,
@@ -19,12 +15,10 @@ from signatories.models import (
     Signature,
 )
 from tests.factories import make_letter
-from tests.helpers import shown_count
+from tests.helpers import csv_rows, csv_url, elements_by_id, parse, shown_count, sign
 from tests.test_signing import (
-    elements_by_id,
     field_error,
     last_links,
-    sign,
     sign_and_confirm,
     sign_url,
 )
@@ -47,55 +41,6 @@ def step_two(client, letter, kind: str):
 def title(response) -> str:
     match = re.search(r"<title>(.*?)</title>", response.content.decode(), re.S)
     return " ".join(match.group(1).split())
-
-
-class _Page(HTMLParser):
-    """Links (href, and the text of the error summary's), <option>s and elements by id."""
-
-    def __init__(self):
-        super().__init__()
-        self.summary_hrefs: list[str] = []
-        self.options: dict[str, list[tuple[str, str, bool]]] = {}
-        self._in_summary = 0
-        self._select = None
-        self._option = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "div" and "error-summary" in (attrs.get("class") or ""):
-            self._in_summary = 1
-        elif tag == "div" and self._in_summary:
-            self._in_summary += 1
-        if tag == "a" and self._in_summary:
-            self.summary_hrefs.append(attrs["href"])
-        if tag == "select":
-            self._select = attrs["id"]
-            self.options[self._select] = []
-        if tag == "option":
-            self._option = [attrs.get("value", ""), "", "selected" in attrs]
-
-    def handle_data(self, data):
-        if self._option is not None:
-            self._option[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "div" and self._in_summary:
-            self._in_summary -= 1
-        if tag == "option" and self._option is not None:
-            self.options[self._select].append(tuple(self._option))
-            self._option = None
-
-
-def parse(response) -> _Page:
-    page = _Page()
-    page.feed(response.content.decode())
-    return page
-
-
-def csv_rows(client, letter, **query) -> list[dict]:
-    response = client.get(reverse("signatories:letter_csv", args=[letter.slug]), query)
-    text = b"".join(response.streaming_content).decode().removeprefix("\ufeff")
-    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 # Step 1: how are you signing?
@@ -237,7 +182,7 @@ def test_individual_who_prefers_not_to_say_is_counted_and_shown_as_not_stated(cl
     filtered = client.get(letter.get_absolute_url(), {"category": "prefer_not_to_say"})
     assert "Ada Lovelace" in filtered.content.decode()
     assert '<option value="prefer_not_to_say">Not stated</option>' in page
-    [row] = csv_rows(client, letter, category="prefer_not_to_say")
+    [row] = csv_rows(client.get(csv_url(letter, category="prefer_not_to_say")))
     assert (row["name"], row["category"]) == ("Ada Lovelace", "Not stated")
 
 

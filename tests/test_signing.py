@@ -1,12 +1,9 @@
 """Public signing with double opt-in: sign, confirm by email, withdraw, as a signer and a
 moderator see it, through the test client and the emails it sends."""
 
-import csv
 import html as html_module
-import io
 import re
 import time
-from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
@@ -29,7 +26,7 @@ from signatories.links import Purpose, link
 from signatories.models import BlockedEmailDomain, Display, Signatory, Signature
 from signatories.signing import CONSENT_TEXT
 from tests.factories import make_letter, make_person, make_signature
-from tests.helpers import shown_count, shown_names
+from tests.helpers import csv_names, elements_by_id, shown_count, shown_names, sign, sign_data
 
 pytestmark = pytest.mark.django_db
 
@@ -44,30 +41,6 @@ def letter(db):
 
 def sign_url(letter: Letter) -> str:
     return reverse("signatories:sign", args=[letter.slug])
-
-
-def sign_data(**changes) -> dict:
-    """The sign form as a person fills it in, sent a minute after it was shown."""
-    data = {
-        "kind": "individual",
-        "name": "Ada Lovelace",
-        "email": "ada@example.net",
-        "category": "survivor",
-        "country": "GB",
-        "display": "full",
-        "role": "",
-        "affiliation": "",
-        "website": "",
-        "statement": "",
-        "consent": "on",
-        "homepage": "",
-        "stamp": form_stamp(now=time.time() - 60),
-    }
-    return data | changes
-
-
-def sign(client, letter: Letter, **changes):
-    return client.post(sign_url(letter), sign_data(**changes))
 
 
 def email_links(message) -> dict[str, str]:
@@ -94,33 +67,6 @@ def sign_and_confirm(client, letter: Letter, **changes) -> Signature:
 
 def token_of(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[1]
-
-
-def csv_names(client, letter: Letter) -> list[str]:
-    response = client.get(reverse("signatories:letter_csv", args=[letter.slug]))
-    text = b"".join(response.streaming_content).decode().removeprefix("\ufeff")
-    return [row["name"] for row in csv.DictReader(io.StringIO(text, newline=""))]
-
-
-class _Elements(HTMLParser):
-    """Every element with an id: its tag and attributes."""
-
-    def __init__(self):
-        super().__init__()
-        self.by_id: dict[str, tuple[str, dict]] = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if "id" in attrs:
-            self.by_id[attrs["id"]] = (tag, attrs)
-
-    handle_startendtag = handle_starttag
-
-
-def elements_by_id(response) -> dict[str, tuple[str, dict]]:
-    parser = _Elements()
-    parser.feed(response.content.decode())
-    return parser.by_id
 
 
 def field_error(response, field: str) -> str:

@@ -878,6 +878,7 @@ def _leaks(pages: dict[str, str], secrets: list[str]) -> dict[str, list[str]]:
 # The scan reaches every public page, and sees what it should
 
 
+@pytest.mark.slow
 def test_scan_covers_every_public_url_pattern(site):
     def names(patterns, namespace=""):
         for pattern in patterns:
@@ -897,6 +898,7 @@ def test_scan_covers_every_public_url_pattern(site):
     assert set(names(get_resolver().url_patterns)) - scanned == set()
 
 
+@pytest.mark.slow
 def test_scan_fetches_every_page_with_an_expected_status(site):
     unexpected = {
         url: code for url, code in site.statuses.items() if code not in (200, 400, 403, 404)
@@ -907,6 +909,7 @@ def test_scan_fetches_every_page_with_an_expected_status(site):
     assert sum(code == 200 for code in site.statuses.values()) > 300
 
 
+@pytest.mark.slow
 def test_each_signers_private_details_were_recorded_for_the_scan_to_look_for(site):
     for signer in SIGNERS:
         recorded = site.recorded[signer.key]
@@ -919,6 +922,7 @@ def test_each_signers_private_details_were_recorded_for_the_scan_to_look_for(sit
     assert site.failed_tasks == []
 
 
+@pytest.mark.slow
 def test_only_signers_shown_by_full_name_have_a_public_page(site):
     assert {key for key, url in site.profiles.items() if site.statuses[url] == 200} == {
         "full",
@@ -928,6 +932,7 @@ def test_only_signers_shown_by_full_name_have_a_public_page(site):
     assert {site.statuses[url] for url in site.profiles.values()} == {200, 404}
 
 
+@pytest.mark.slow
 def test_delivered_list_shows_signers_staff_took_off_it_by_their_hash_alone(site):
     [text] = [
         body
@@ -939,6 +944,7 @@ def test_delivered_list_shows_signers_staff_took_off_it_by_their_hash_alone(site
     assert len(re.findall(r"^[0-9a-f]{64}$", text, re.MULTILINE)) == len(taken_off) > 0
 
 
+@pytest.mark.slow
 def test_scan_sees_each_shown_signer_as_they_chose(site):
     letter_pages = {
         url: text
@@ -952,6 +958,7 @@ def test_scan_sees_each_shown_signer_as_they_chose(site):
             assert _pages_containing(letter_pages, signer.statement), signer.key
 
 
+@pytest.mark.slow
 def test_csv_lists_each_shown_signer_with_the_public_name_they_chose(site):
     rows = {row["statement"]: row for row in site.csv_rows["open"]}
 
@@ -982,6 +989,7 @@ def test_csv_lists_each_shown_signer_with_the_public_name_they_chose(site):
 # Nothing private reaches a public page, CSV or 404
 
 
+@pytest.mark.slow
 def test_no_email_address_or_its_local_part_appears_on_any_public_page(site):
     secrets = []
     for signer in SIGNERS:
@@ -992,10 +1000,12 @@ def test_no_email_address_or_its_local_part_appears_on_any_public_page(site):
     assert _leaks(site.pages, secrets) == {}
 
 
+@pytest.mark.slow
 def test_no_ip_address_appears_on_any_public_page(site):
     assert _leaks(site.pages, [signer.ip for signer in SIGNERS]) == {}
 
 
+@pytest.mark.slow
 def test_first_name_signers_surnames_appear_on_no_public_page(site):
     first_name_signers = [s for s in SIGNERS if s.shown and s.display == Display.FIRST_NAME]
     surnames = [part for s in first_name_signers for part in s.hidden_name_parts]
@@ -1007,6 +1017,7 @@ def test_first_name_signers_surnames_appear_on_no_public_page(site):
         assert _pages_containing(site.pages, signer.public_name), signer.key
 
 
+@pytest.mark.slow
 def test_initials_and_anonymous_signers_names_appear_on_no_public_page(site):
     hidden = [s for s in SIGNERS if s.shown and s.display in (Display.INITIALS, Display.ANONYMOUS)]
     parts = [part for s in hidden for part in s.hidden_name_parts]
@@ -1015,6 +1026,7 @@ def test_initials_and_anonymous_signers_names_appear_on_no_public_page(site):
     assert _leaks(site.pages, parts) == {}
 
 
+@pytest.mark.slow
 def test_roles_affiliations_and_websites_of_signers_not_named_in_full_appear_nowhere(site):
     hidden = [value for signer in SIGNERS for value in signer.hidden_identity]
 
@@ -1023,6 +1035,7 @@ def test_roles_affiliations_and_websites_of_signers_not_named_in_full_appear_now
     assert _pages_containing(site.pages, "Estuary Rowing Trust")
 
 
+@pytest.mark.slow
 def test_private_notes_and_reasons_appear_on_no_public_page(site):
     notes = [
         note
@@ -1033,6 +1046,7 @@ def test_private_notes_and_reasons_appear_on_no_public_page(site):
     assert _leaks(site.pages, [*notes, STAFF_NOTE, REJECTION_REASON, *MODERATION_REASONS]) == {}
 
 
+@pytest.mark.slow
 def test_unpublished_signers_names_and_statements_appear_on_no_public_page(site):
     unpublished = [s for s in SIGNERS if not s.shown]
     secrets = [value for s in unpublished for value in [*s.name_words, s.statement]]
@@ -1049,6 +1063,7 @@ def test_unpublished_signers_names_and_statements_appear_on_no_public_page(site)
     assert _leaks(site.pages, secrets) == {}
 
 
+@pytest.mark.slow
 def test_a_name_shortened_on_signing_again_leaves_no_trace_of_the_longer_one(site):
     renamed = BY_KEY["renamed"]
     old_parts = ["Gallowglass", "Reyes", "Gallowglass-Reyes", renamed.old_name]
@@ -1061,6 +1076,7 @@ def test_a_name_shortened_on_signing_again_leaves_no_trace_of_the_longer_one(sit
 
 
 @pytest.mark.parametrize("term", HIDDEN_TERMS)
+@pytest.mark.slow
 def test_searching_a_hidden_name_or_detail_finds_no_rows(site, term):
     page, rows = site.searched[term]
 
@@ -1070,6 +1086,7 @@ def test_searching_a_hidden_name_or_detail_finds_no_rows(site, term):
 
 
 @pytest.mark.parametrize(("term", "shown_as"), SHOWN_TERMS.items())
+@pytest.mark.slow
 def test_searching_a_shown_name_finds_its_row(site, term, shown_as):
     page, rows = site.searched[term]
 
@@ -1080,6 +1097,7 @@ def test_searching_a_shown_name_finds_its_row(site, term, shown_as):
 # Only confirmed, published signatures count
 
 
+@pytest.mark.slow
 def test_unpublished_signatures_are_not_counted_on_the_letter_page_or_csv(site):
     shown = [s for s in SIGNERS if s.shown and s.letter == "open"]
     letter = site.responses["open"]
@@ -1095,6 +1113,7 @@ def test_unpublished_signatures_are_not_counted_on_the_letter_page_or_csv(site):
     assert len(site.csv_rows["moderated"]) == 1
 
 
+@pytest.mark.slow
 def test_unpublished_signatures_are_not_counted_on_lists_recipients_or_countries(site):
     assert sorted(card_counts(site.responses["home"])) == [(0, 0), (0, 0), (1, 1), (7, 5)]
     assert sorted(recorded_counts(site.responses["recipient"])) == [0, 0, 1, 7]
@@ -1111,6 +1130,7 @@ def test_unpublished_signatures_are_not_counted_on_lists_recipients_or_countries
 # Pages reached by a signer's links, and the emails themselves
 
 
+@pytest.mark.slow
 def test_link_pages_show_no_other_signers_details(site):
     assert set(site.link_pages) >= {"first", "withdrawn", "initials", "anonymous"}
     for key, pages in site.link_pages.items():
@@ -1124,6 +1144,7 @@ def test_link_pages_show_no_other_signers_details(site):
         assert _leaks(dict(pages), [*secrets, *own, *MODERATION_REASONS]) == {}, key
 
 
+@pytest.mark.slow
 def test_confirm_page_shows_the_signer_their_name_as_the_public_will_see_it(site):
     [(_, before)] = [p for p in site.link_pages["initials"] if p[0] == "confirm, before"]
 
@@ -1132,6 +1153,7 @@ def test_confirm_page_shows_the_signer_their_name_as_the_public_will_see_it(site
     assert "Throckmorton" not in before
 
 
+@pytest.mark.slow
 def test_check_your_email_page_does_not_echo_the_address(site):
     assert set(site.sent_pages) == set(BY_KEY)
     for key, text in site.sent_pages.items():
@@ -1145,6 +1167,7 @@ def _emails_to(site: Site, signer: Signer, subject_start: str) -> list[Email]:
     ]
 
 
+@pytest.mark.slow
 def test_confirm_email_for_an_initials_signer_shows_the_initials(site):
     [email] = _emails_to(site, BY_KEY["initials"], "Confirm your signature")
 
@@ -1152,6 +1175,7 @@ def test_confirm_email_for_an_initials_signer_shows_the_initials(site):
     assert "Throckmorton" not in email.body
 
 
+@pytest.mark.slow
 def test_confirm_email_for_an_anonymous_signer_shows_no_name(site):
     [email] = _emails_to(site, BY_KEY["anonymous"], "Confirm your signature")
 
@@ -1160,6 +1184,7 @@ def test_confirm_email_for_an_anonymous_signer_shows_no_name(site):
     assert "Yarborough" not in email.body
 
 
+@pytest.mark.slow
 def test_every_email_carries_a_withdraw_link_for_its_own_signature(site):
     subjects = {e.subject.split(":")[0] for e in site.emails}
 
@@ -1169,6 +1194,7 @@ def test_every_email_carries_a_withdraw_link_for_its_own_signature(site):
         assert email.withdraw_for == email.to, email.subject
 
 
+@pytest.mark.slow
 def test_signing_again_after_confirming_emails_a_reminder_not_a_new_link(site):
     full = BY_KEY["full"]
 
@@ -1177,6 +1203,7 @@ def test_signing_again_after_confirming_emails_a_reminder_not_a_new_link(site):
     assert _links(reminder.body, "confirm") == []
 
 
+@pytest.mark.slow
 def test_no_email_carries_another_signers_details(site):
     for email in site.emails:
         [to] = email.to
@@ -1187,6 +1214,7 @@ def test_no_email_carries_another_signers_details(site):
         assert _leaks({to: f"{email.subject}\n{email.body}"}, secrets) == {}, email.subject
 
 
+@pytest.mark.slow
 def test_follow_up_emails_reach_only_confirmed_signers_who_asked(site):
     answered = {e.to[0] for e in site.emails if e.subject.startswith("Chatterbox Platforms")}
 
