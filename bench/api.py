@@ -43,15 +43,19 @@ def _get(client: Client, url: str) -> dict:
     return response.json()
 
 
-def _time_pages(client: Client, urls: dict[str, str], runs: int) -> dict:
+def time_pages(client: Client, urls: dict[str, str], runs: int, get=None) -> dict:
+    """p50 and p95 server time (ms) of each of ``urls``, after five warm-up rounds, the urls
+    alternating so that other load weighs on each alike. ``get(client, url)`` fetches one
+    and fails on anything but 200 (by default: the API's JSON)."""
+    get = get or _get
     times = {name: [] for name in urls}
     for _ in range(5):
         for url in urls.values():
-            _get(client, url)
+            get(client, url)
     for _ in range(runs):
-        for name, url in urls.items():  # alternating, so other load weighs on both alike
+        for name, url in urls.items():
             started = time.perf_counter()
-            _get(client, url)
+            get(client, url)
             times[name].append((time.perf_counter() - started) * 1000)
     return {
         name: {
@@ -129,7 +133,7 @@ def measure_api(client: Client, letter, runs: int, cache_off) -> dict:
     urls = {"first": first, "deep": f"{first}?after={cursor}"}
     with NO_LIMIT, cache_off():
         queries = {name: _queries(client, url) for name, url in urls.items()}
-        timed = _time_pages(client, urls, runs)
+        timed = time_pages(client, urls, runs)
         equality = compare_with_csv(client, letter)
     return {
         "deep_position": position,

@@ -9,8 +9,6 @@ so both pages should cost the same.
 """
 
 import re
-import statistics
-import time
 
 from django.conf import settings
 from django.db import connection
@@ -18,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bench.api import time_pages
 from signatories.models import LIST_ORDER, Signature
 from signatories.paging import encode_cursor
 from signatories.tallies import public_country_rows, public_rows_by_letter
@@ -72,25 +71,10 @@ def measure_country(client: Client, letter, runs: int, cache_off) -> dict:
     first = reverse("signatories:country_detail", args=[code])
     deep, position = deep_url(code, letter)
     urls = {"first": first, "deep": deep}
-    times = {name: [] for name in urls}
     with cache_off():
         inspected = {name: _inspect(client, url) for name, url in urls.items()}
-        for _ in range(5):
-            for url in urls.values():
-                _get(client, url)
-        for _ in range(runs):
-            for name, url in urls.items():  # alternating, so other load weighs on both alike
-                started = time.perf_counter()
-                _get(client, url)
-                times[name].append((time.perf_counter() - started) * 1000)
-    pages = {
-        name: {
-            "p50_ms": statistics.median(t),
-            "p95_ms": statistics.quantiles(t, n=100, method="inclusive")[94],
-            **inspected[name],
-        }
-        for name, t in times.items()
-    }
+        timed = time_pages(client, urls, runs, get=_get)
+    pages = {name: {**timed[name], **inspected[name]} for name in urls}
     return {
         "country": code,
         "deep_position": position,

@@ -162,19 +162,38 @@ def page_of(
         more_after, more_before = len(rows) > per_page, number > 1
         rows = rows[:per_page]
 
+    return _page(
+        rows,
+        number=number,
+        num_pages=num_pages,
+        count=count,
+        more_after=more_after,
+        more_before=more_before,
+        cursor_refused=refused,
+        page_refused=page_refused,
+        offset=offset,
+    )
+
+
+def _page(
+    rows, *, number, num_pages, more_after, more_before, across_letters=False, **fields
+) -> SignaturePage:
+    """The page of ``rows``, numbered within ``num_pages``, with a cursor on each side that
+    has more rows (``across_letters``: cursors that name the letter too)."""
     number = min(max(number, 1), num_pages)
+
+    def cursor_at(signature, page_number):
+        return encode_cursor(signature, page_number, across_letters=across_letters)
+
     return SignaturePage(
         object_list=rows,
         number=number,
         num_pages=max(num_pages, number),
-        count=count,
-        next_cursor=encode_cursor(rows[-1], number + 1) if rows and more_after else None,
-        previous_cursor=encode_cursor(rows[0], number - 1)
+        next_cursor=cursor_at(rows[-1], number + 1) if rows and more_after else None,
+        previous_cursor=cursor_at(rows[0], number - 1)
         if rows and more_before and number > 1
         else None,
-        cursor_refused=refused,
-        page_refused=page_refused,
-        offset=offset,
+        **fields,
     )
 
 
@@ -271,20 +290,14 @@ def page_across(
         more_before = number > 1
         rows = rows[:per_page]
 
-    number = min(max(number, 1), num_pages)
-
-    def cursor_at(signature, page_number):
-        return encode_cursor(signature, page_number, across_letters=True)
-
-    return SignaturePage(
-        object_list=rows,
+    return _page(
+        rows,
         number=number,
-        num_pages=max(num_pages, number),
+        num_pages=num_pages,
         count=count,
-        next_cursor=cursor_at(rows[-1], number + 1) if rows and more_after else None,
-        previous_cursor=cursor_at(rows[0], number - 1)
-        if rows and more_before and number > 1
-        else None,
+        more_after=more_after,
+        more_before=more_before,
+        across_letters=True,
         cursor_refused=refused,
         page_refused=page_refused,
         offset=offset,
