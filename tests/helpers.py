@@ -13,9 +13,12 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from urllib.parse import urlencode
 
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from signatories.abuse import form_stamp
@@ -339,3 +342,21 @@ class RedisServer:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+@contextmanager
+def migrated_back_to(targets: list[tuple[str, str]]):
+    """The test database migrated back to ``targets``: yields that state's apps (to write
+    rows as they were then) and ``forward()``, which migrates to the latest again; the
+    latest is restored afterwards whatever happened. Needs a transactional test."""
+    executor = MigrationExecutor(connection)
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate(targets)
+
+    def forward():
+        MigrationExecutor(connection).migrate(leaves)
+
+    try:
+        yield executor.loader.project_state(targets).apps, forward
+    finally:
+        forward()

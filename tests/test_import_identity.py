@@ -12,6 +12,7 @@ from signatories.importers import Outcome, import_signatures
 from signatories.models import Signatory, SignatoryKind, Signature
 from signatories.signing import SignerDetails, sign_letter
 from tests.factories import make_letter, make_person, make_signatory
+from tests.helpers import migrated_back_to
 
 pytestmark = pytest.mark.django_db
 
@@ -233,15 +234,9 @@ def test_the_public_form_never_matches_an_existing_signatory(letter):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_the_migration_gives_every_existing_signatory_its_key():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
     before = [("signatories", "0026_import_date_order")]
-    executor = MigrationExecutor(connection)
-    leaves = executor.loader.graph.leaf_nodes()
-    executor.migrate(before)
-    try:
-        Old = executor.loader.project_state(before).apps.get_model("signatories", "Signatory")
+    with migrated_back_to(before) as (old, forward):
+        Old = old.get_model("signatories", "Signatory")
         Old.objects.bulk_create(
             [
                 Old(
@@ -264,10 +259,7 @@ def test_the_migration_gives_every_existing_signatory_its_key():
                 for n in range(2500)  # more than one batch
             ]
         )
-        executor = MigrationExecutor(connection)
-        executor.migrate(leaves)
-    finally:
-        MigrationExecutor(connection).migrate(leaves)
+        forward()
 
     keys = dict(Signatory.objects.values_list("slug", "name_key"))
     assert keys["tcs"] == "children's society"

@@ -7,12 +7,12 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from signatories.list_keys import reconcile_list_keys, stale_list_keys
 from signatories.models import Display, ListRank, Signatory, SignatoryKind, Signature, list_sort_key
 from tests.factories import make_person, make_signatory, make_signature
+from tests.helpers import migrated_back_to
 
 pytestmark = pytest.mark.django_db
 
@@ -119,11 +119,7 @@ def test_saving_a_signatory_writes_no_other_row(letter):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_ranks_a_hidden_name_left_among_the_named_as_unnamed():
     before = [("signatories", "0035_delivered_lists")]
-    executor = MigrationExecutor(connection)
-    leaves = executor.loader.graph.leaf_nodes()
-    executor.migrate(before)
-    try:
-        old = executor.loader.project_state(before).apps
+    with migrated_back_to(before) as (old, forward):
         letter = old.get_model("letters", "Letter").objects.create(
             title="Old letter", slug="old-letter", summary="s", body="b", status="open"
         )
@@ -134,8 +130,6 @@ def test_the_migration_ranks_a_hidden_name_left_among_the_named_as_unnamed():
             letter=letter, signatory=person, display="initials", list_rank=1, sort_name=""
         )
 
-        MigrationExecutor(connection).migrate(leaves)
+        forward()
 
         assert Signature.objects.values_list("list_rank", "sort_name").get() == (2, "")
-    finally:
-        MigrationExecutor(connection).migrate(leaves)

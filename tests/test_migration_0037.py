@@ -3,10 +3,10 @@ constraint, and the one kind of row that version let through is taken off the pu
 
 import pytest
 from django.db import IntegrityError, connection, models, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from signatories.models import Signature
+from tests.helpers import migrated_back_to
 
 BEFORE = [("signatories", "0036_signature_hidden_name_unranked")]
 NAME = "signature_public_form_published_confirmed"
@@ -22,11 +22,7 @@ FIRST_VERSION = models.CheckConstraint(
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_0037_puts_the_model_constraint_on_a_database_that_ran_the_first_0010():
-    executor = MigrationExecutor(connection)
-    leaves = executor.loader.graph.leaf_nodes()
-    executor.migrate(BEFORE)
-    try:
-        old = executor.loader.project_state(BEFORE).apps
+    with migrated_back_to(BEFORE) as (old, forward):
         OldSignature = old.get_model("signatories", "Signature")
         meta = OldSignature._meta
         current = next(c for c in meta.constraints if c.name == NAME)
@@ -79,7 +75,7 @@ def test_0037_puts_the_model_constraint_on_a_database_that_ran_the_first_0010():
             source="import",
         )
 
-        MigrationExecutor(connection).migrate(leaves)
+        forward()
 
         statuses = dict(Signature.objects.values_list("pk", "status"))
         assert statuses == {
@@ -89,5 +85,3 @@ def test_0037_puts_the_model_constraint_on_a_database_that_ran_the_first_0010():
         }
         with pytest.raises(IntegrityError), transaction.atomic():
             Signature.objects.filter(pk=moved.pk).update(status="published")
-    finally:
-        MigrationExecutor(connection).migrate(leaves)

@@ -16,7 +16,6 @@ from urllib.parse import unquote, urlencode
 import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -28,7 +27,7 @@ from signatories.models import Display, ListMark, Signatory, SignatoryKind, Sign
 from signatories.slugs import slug_base
 from signatories.tallies import list_marks
 from tests.factories import make_letter, make_person, make_signatory, make_signature
-from tests.helpers import table_rows
+from tests.helpers import migrated_back_to, table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -450,11 +449,7 @@ def test_renaming_keeps_a_slug_staff_chose_themselves(admin_client):
 @pytest.mark.slow
 def test_migration_folds_existing_sort_names_and_marks_the_lists_again():
     before = [("signatories", "0032_unicode_signatory_slugs")]
-    executor = MigrationExecutor(connection)
-    leaves = executor.loader.graph.leaf_nodes()
-    executor.migrate(before)
-    try:
-        old = executor.loader.project_state(before).apps
+    with migrated_back_to(before) as (old, forward):
         letter = old.get_model("letters", "Letter").objects.create(
             title="Old letter", slug="old-letter", summary="s", body="b", status="open"
         )
@@ -494,7 +489,7 @@ def test_migration_folds_existing_sort_names_and_marks_the_lists_again():
             letter=letter, position=500, list_rank=1, sort_name="stale", signature_id=1
         )
 
-        MigrationExecutor(connection).migrate(leaves)
+        forward()
 
         names = dict(Signature.objects.values_list("signatory__name", "sort_name"))
         assert names["Zoë Adams"] == "zoe adams"
@@ -508,5 +503,3 @@ def test_migration_folds_existing_sort_names_and_marks_the_lists_again():
         ]
         assert [m.sort_name for m in marks] != ["stale"]
         assert list(stale_list_keys()) == []  # the frozen copy computed what the app does
-    finally:
-        MigrationExecutor(connection).migrate(leaves)
