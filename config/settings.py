@@ -89,6 +89,8 @@ MIDDLEWARE = [
     # ETags for every page, and 304 answers to conditional requests (config/http.py).
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language comes from the URL only (/fr/…; unprefixed is English): config/languages.py.
+    "config.languages.LanguageFromPathMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -136,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.canonical_url",
+                "config.languages.language_links",
             ],
         },
     },
@@ -175,6 +178,24 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# The interface's languages (README "Languages"): British English is the source; each other
+# language has a reviewed catalogue in locale/ and its pages under /<code>/ (config/urls.py).
+# Unprefixed URLs are always English, so they never vary with the browser's language.
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English keeps "3 December 2026" (Django's en_GB says "3 Dec 2026"); the other languages
+# use Django's own formats ("3 décembre 2026", "3. Dezember 2026", "3 de diciembre de 2026").
+FORMAT_MODULE_PATH = ["config.formats"]
+# A visitor's choice of language, from the switcher (config/languages.py): a year, and
+# read only on the home page, where it beats the browser's Accept-Language.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -324,6 +345,7 @@ CLIENT_IP_HEADER = os.environ.get("DJANGO_CLIENT_IP_HEADER", "")
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    LANGUAGE_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from functools import partial
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, F
 from django.forms.models import BaseInlineFormSet
@@ -11,10 +12,15 @@ from simple_history.admin import SimpleHistoryAdmin
 from letters.models import (
     ANSWER_EVENTS,
     Addressee,
+    AddresseeTranslation,
     Letter,
     LetterSource,
+    LetterTranslation,
     Recipient,
+    RecipientTranslation,
     ResponseEvent,
+    ResponseEventTranslation,
+    content_language_choices,
 )
 from letters.responses import record_response_event, refresh_response
 from letters.signatures import (
@@ -119,6 +125,48 @@ class ResponseEventInline(admin.TabularInline):
     fields = ["date", "kind", "summary", "url"]
 
 
+class TranslationForm(forms.ModelForm):
+    """A translation's language picked from every language Django knows."""
+
+    language = forms.ChoiceField(choices=content_language_choices)
+
+
+class TranslationInline(admin.StackedInline):
+    form = TranslationForm
+    extra = 0
+
+
+class LetterTranslationInline(TranslationInline):
+    """The letter in other languages, beside the original (the letter's own fields, in its
+    "language"). One letter, one list of signatories and one count in every language."""
+
+    model = LetterTranslation
+    fields = [("language", "made_by"), "title", "summary", "body"]
+    verbose_name_plural = "Translations (the original is the letter's own text above)"
+
+
+class RecipientTranslationInline(TranslationInline):
+    model = RecipientTranslation
+    fields = [("language", "made_by"), "description"]
+
+
+class AddresseeTranslationInline(TranslationInline):
+    model = AddresseeTranslation
+    fields = [("language", "made_by"), "response_summary"]
+    verbose_name_plural = "Translations of the answer's summary"
+
+
+@admin.register(ResponseEventTranslation)
+class ResponseEventTranslationAdmin(SimpleHistoryAdmin):
+    """A step of an answer's timeline, its summary in another language."""
+
+    form = TranslationForm
+    list_display = ["event", "language", "made_by"]
+    list_filter = ["language"]
+    list_select_related = ["event__addressee__recipient"]
+    raw_id_fields = ["event"]
+
+
 class LetterSourceInline(admin.TabularInline):
     model = LetterSource
     extra = 0
@@ -146,7 +194,7 @@ class LetterAdmin(
     ordering = [F("published_on").desc(nulls_last=True), "-created_at", "-pk"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["signatures_link", "created_at", "updated_at"]
-    inlines = [AddresseeInline, LetterSourceInline, SignatureInline]
+    inlines = [LetterTranslationInline, AddresseeInline, LetterSourceInline, SignatureInline]
     actions = ["freeze_delivered_list"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "status", "summary"]}),
@@ -216,6 +264,7 @@ class RecipientAdmin(ChangelistCountsMixin, SimpleHistoryAdmin):
     # through it; a GROUP BY for the list's counts would otherwise drop Meta.ordering.
     ordering = ["name", "pk"]
     prepopulated_fields = {"slug": ["name"]}
+    inlines = [RecipientTranslationInline]
 
     def changelist_annotations(self):
         return {"_letters": Count("addressees")}
@@ -240,7 +289,7 @@ class AddresseeAdmin(LetterColumnMixin, SimpleHistoryAdmin):
     list_select_related = ["recipient", "letter"]
     search_fields = ["recipient__name", "letter__title", "person_name"]
     autocomplete_fields = ["letter", "recipient"]
-    inlines = [ResponseEventInline]
+    inlines = [AddresseeTranslationInline, ResponseEventInline]
     actions = ["email_followers"]
 
     @admin.action(

@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django_countries.fields import CountryField
 
 from config.history import HistoricalRecords
+from letters.translations import Translatable, content_language
 
 # Choices live at module level so that each model's Meta.constraints can name them; the
 # models expose them as nested attributes (Recipient.Kind, Letter.Status, …).
@@ -117,8 +118,10 @@ class RecipientQuerySet(models.QuerySet):
         )
 
 
-class Recipient(models.Model):
+class Recipient(Translatable, models.Model):
     """An organisation that letters are addressed to: Meta, Snap, Signal, Apple…"""
+
+    TRANSLATED_FIELDS = ("description",)
 
     Kind = RecipientKind
 
@@ -165,8 +168,11 @@ class LetterQuerySet(models.QuerySet):
         return self.filter(status=Letter.Status.OPEN)
 
 
-class Letter(models.Model):
+class Letter(Translatable, models.Model):
     """An open letter, its text, and the figures its organisers reported."""
+
+    TRANSLATED_FIELDS = ("title", "summary", "body")
+    LISTS_TRANSLATIONS = True
 
     Status = LetterStatus
     DatePrecision = DatePrecision
@@ -294,6 +300,16 @@ class Letter(models.Model):
         return self.status in self.PUBLIC_STATUSES
 
     @property
+    def original_language(self) -> str:
+        return content_language(self.language)
+
+    @property
+    def translation_codes(self) -> list[str]:
+        """The languages this letter has a translation in (read by ``translated()``)."""
+        codes = getattr(self, "translation_languages", None) or ""
+        return sorted(code for code in codes.split(",") if code)
+
+    @property
     def is_signable(self) -> bool:
         """Whether the public sign form takes signatures for this letter now."""
         return self.status == self.Status.OPEN and self.accepts_public_signatures
@@ -356,8 +372,10 @@ class LetterSource(models.Model):
         return self.title
 
 
-class Addressee(models.Model):
+class Addressee(Translatable, models.Model):
     """A recipient of one letter, the person addressed there, and the answer so far."""
+
+    TRANSLATED_FIELDS = ("response_summary",)
 
     ResponseStatus = ResponseStatus
 
@@ -436,9 +454,11 @@ class Addressee(models.Model):
         return min(delivered) if delivered else self.letter.delivered_on
 
 
-class ResponseEvent(models.Model):
+class ResponseEvent(Translatable, models.Model):
     """One dated step in a recipient's answer to a letter: delivered, acknowledged,
     replied, met, committed, declined. The addressee's current status follows the latest."""
+
+    TRANSLATED_FIELDS = ("summary",)
 
     Kind = EventKind
 
@@ -484,3 +504,157 @@ class ResponseEvent(models.Model):
     @property
     def is_answer(self) -> bool:
         return self.kind in ANSWER_EVENTS
+
+
+# ---------------------------------------------------------------------------------------
+# Translations (README "Languages"): a letter's title, summary and text, a recipient's
+# description and the summaries of its answers, in any number of languages beside the
+# original. One letter, one list, one count: a translation is text, never a second letter.
+# Pages read the visitor's language in the same query as the row (letters/translations.py).
+
+
+def content_language_choices() -> list[tuple[str, str]]:
+    """Every language Django knows, for the admin's menu (not stored in migrations, so a
+    Django upgrade that knows more languages needs none)."""
+    from django.conf.locale import LANG_INFO
+
+    return sorted(
+        ((code, f"{info['name']} ({code})") for code, info in LANG_INFO.items() if "name" in info),
+        key=lambda choice: choice[1],
+    )
+
+
+def validate_content_language(code: str) -> None:
+    from django.conf.locale import LANG_INFO
+    from django.core.exceptions import ValidationError
+
+    if "name" not in LANG_INFO.get(code, {}):
+        raise ValidationError(f"“{code}” is not a language code Django knows, such as “fr”.")
+
+
+class TranslationSource(models.TextChoices):
+    ORGANISERS = "organisers", "Published by the letter's organisers"
+    SITE = "site", "Made for this site"
+
+
+class Translation(models.Model):
+    """What every translation has: its language and who made it. The public page says
+    which, so that a translation made here is never taken for the organisers' own."""
+
+    language = models.CharField(
+        max_length=16,
+        validators=[validate_content_language],
+        help_text="The language of this translation, as a code such as “fr”.",
+    )
+    made_by = models.CharField(
+        max_length=12,
+        choices=TranslationSource,
+        default=TranslationSource.SITE,
+        help_text="Who made the translation; the public page says so.",
+    )
+
+    Source = TranslationSource
+
+    class Meta:
+        abstract = True
+
+
+class LetterTranslation(Translation):
+    """A letter's text in another language. A field left empty shows the original's."""
+
+    FIELDS = ("title", "summary", "body")
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="translations")
+    title = models.CharField(max_length=250, blank=True)
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True, help_text="Markdown, as the original's text.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["letter", "language"], name="one_letter_translation_per_language"
+            ),
+            models.CheckConstraint(
+                condition=~Q(title="", summary="", body=""),
+                name="letter_translation_not_empty",
+                violation_error_message="A translation needs a title, a summary or a text.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter} ({self.language})"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.letter_id and self.language == self.letter.language:
+            raise ValidationError(
+                {"language": "This is the letter's own language: edit the letter instead."}
+            )
+
+
+class RecipientTranslation(Translation):
+    FIELDS = ("description",)
+
+    recipient = models.ForeignKey(Recipient, on_delete=models.CASCADE, related_name="translations")
+    description = models.TextField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "language"], name="one_recipient_translation_per_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} ({self.language})"
+
+
+class AddresseeTranslation(Translation):
+    """The summary of a recipient's answer to a letter, in another language."""
+
+    FIELDS = ("response_summary",)
+
+    addressee = models.ForeignKey(Addressee, on_delete=models.CASCADE, related_name="translations")
+    response_summary = models.TextField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["addressee", "language"], name="one_addressee_translation_per_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.addressee} ({self.language})"
+
+
+class ResponseEventTranslation(Translation):
+    """One step of an answer's timeline, its summary in another language."""
+
+    FIELDS = ("summary",)
+
+    event = models.ForeignKey(ResponseEvent, on_delete=models.CASCADE, related_name="translations")
+    summary = models.TextField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "language"], name="one_event_translation_per_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} ({self.language})"

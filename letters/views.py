@@ -6,8 +6,9 @@ from django.utils.decorators import method_decorator
 from django_filters.views import FilterView
 
 from config.http import public_page
+from config.languages import first_guess
 from letters.filters import LetterFilter
-from letters.models import Addressee, Letter, Recipient
+from letters.models import Addressee, Letter, Recipient, ResponseEvent
 from letters.sharing import share_image_png
 from letters.signatures import (
     VERIFICATION_EXPLANATIONS,
@@ -20,6 +21,7 @@ from letters.signatures import (
     tally_of,
     tally_rows,
 )
+from letters.translations import text_language, text_links, translated
 
 RECENT_LETTERS = 6
 FEATURED_STATEMENTS = 6
@@ -27,11 +29,15 @@ FEATURED_STATEMENTS = 6
 
 def _with_counts(letters):
     # Counts from each letter's tally (signatories.tallies); pk makes pages stable.
-    return letters.annotate(
-        signature_count=tallied("total"), country_count=tallied("countries")
-    ).order_by(*Letter._meta.ordering, "-pk")
+    # Each letter's title and summary in the visitor's language, in the same query.
+    return (
+        translated(letters)
+        .annotate(signature_count=tallied("total"), country_count=tallied("countries"))
+        .order_by(*Letter._meta.ordering, "-pk")
+    )
 
 
+@first_guess
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
     published = _with_counts(Letter.objects.published())
@@ -68,8 +74,14 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     queries at ten signatures and at a million: counts come from the letter's tally, the
     list is an index range (``signatories.paging``)."""
     # delivered_list: the digest's include (signatories.delivered), in the same query.
+    # The text in the visitor's language (or ``?text=<code>``, a translation into a
+    # language the interface is not in), read in the same query as the letter.
     letter = get_object_or_404(
-        Letter.objects.published().select_related("tally", "delivered_list"), slug=slug
+        translated(
+            Letter.objects.published().select_related("tally", "delivered_list"),
+            text_language(request),
+        ),
+        slug=slug,
     )
     rows = tally_rows(tally_of(letter))
     totals = Totals.from_rows(rows)
@@ -93,7 +105,12 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "letter": letter,
             "reported_leads": letter.reported_figure_leads(totals.total),
-            "addressees": letter.addressees.select_related("recipient").prefetch_related("events"),
+            "addressees": translated(
+                letter.addressees.select_related("recipient")
+            ).prefetch_related(
+                Prefetch("events", queryset=translated(ResponseEvent.objects.all()))
+            ),
+            "text_links": text_links(letter, request),
             "sources": letter.sources.all(),
             "totals": totals,
             "featured": public.featured_statements()
@@ -128,9 +145,13 @@ def recipient_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related(
             Prefetch(
                 "addressees",
-                queryset=Addressee.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+                queryset=translated(
+                    Addressee.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+                )
                 .select_related("letter")
-                .prefetch_related("events")
+                .prefetch_related(
+                    Prefetch("events", queryset=translated(ResponseEvent.objects.all()))
+                )
                 .order_by(F("letter__published_on").desc(nulls_last=True), "letter__title"),
                 to_attr="public_addressees",
             )
@@ -142,11 +163,11 @@ def recipient_list(request: HttpRequest) -> HttpResponse:
 @public_page
 def recipient_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Every published letter addressed to the recipient and how it answered."""
-    recipient = get_object_or_404(Recipient.objects.public(), slug=slug)
+    recipient = get_object_or_404(translated(Recipient.objects.public()), slug=slug)
     addressees = (
-        recipient.addressees.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+        translated(recipient.addressees.filter(letter__status__in=Letter.PUBLIC_STATUSES))
         .select_related("letter")
-        .prefetch_related("events")
+        .prefetch_related(Prefetch("events", queryset=translated(ResponseEvent.objects.all())))
         .annotate(signature_count=tallied("total", letter="letter__"))
         .order_by("-letter__published_on", "letter__title")
     )

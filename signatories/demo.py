@@ -9,7 +9,7 @@ import datetime
 
 from django.db import transaction
 
-from letters.models import Addressee, Letter, Recipient
+from letters.models import Addressee, Letter, LetterTranslation, Recipient
 from signatories.delivered import freeze_delivered_list
 from signatories.editing import update_signatory
 from signatories.models import (
@@ -157,10 +157,35 @@ SIGNATORIES = [
 ]
 
 
+# Our summary (above) in French and German, translated for this site and marked so on the
+# page; the letter's own text was not published in these languages, so none is invented.
+SUMMARY_TRANSLATIONS = {
+    "fr": (
+        "Plus de 100 personnes ayant survécu à des violences sexuelles, des familles, ainsi "
+        "que des spécialistes et des organisations de protection de l'enfance de 24 pays ont "
+        "demandé aux dirigeants de Meta, Snap, Signal et Apple de consulter les personnes "
+        "survivantes lorsqu'ils évaluent les risques de leurs produits pour la sécurité des "
+        "enfants."
+    ),
+    "de": (
+        "Mehr als 100 Überlebende sexuellen Missbrauchs, Familien sowie Fachleute und "
+        "Organisationen für Kinderschutz aus 24 Ländern haben die Chefs von Meta, Snap, Signal "
+        "und Apple aufgefordert, Überlebende einzubeziehen, wenn sie die Risiken ihrer "
+        "Produkte für die Sicherheit von Kindern bewerten."
+    ),
+}
+
+
 @transaction.atomic
 def load_demo_letter() -> Letter:
     """Create or update the demo letter and everything on it; running it twice changes nothing."""
     letter, _ = Letter.objects.update_or_create(slug=LETTER_SLUG, defaults=LETTER)
+    for language, summary in SUMMARY_TRANSLATIONS.items():
+        LetterTranslation.objects.update_or_create(
+            letter=letter,
+            language=language,
+            defaults={"summary": summary, "made_by": LetterTranslation.Source.SITE},
+        )
     for position, (name, slug, person, title) in enumerate(ADDRESSEES):
         recipient, _ = Recipient.objects.update_or_create(
             slug=slug,

@@ -3,8 +3,9 @@ inside functions alike, since an import moved into a function to dodge a cycle i
 cycle.
 
 - No two project modules import each other, directly or round a longer loop.
-- Signatures belong to letters: ``signatories`` imports ``letters.models`` and nothing
-  else of ``letters``; ``letters`` reaches ``signatories`` through one module,
+- Signatures belong to letters: ``signatories`` imports ``letters.models`` (and the
+  texts-in-a-language helpers, ``letters.translations``) and nothing else of ``letters``;
+  ``letters`` reaches ``signatories`` through one module,
   ``letters.signatures``, and that module imports only the ``signatories`` modules listed
   here. A new import across the two apps fails here until it is added, on purpose.
 """
