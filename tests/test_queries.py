@@ -402,3 +402,80 @@ def test_admin_letter_page_opens_with_many_signatures_showing_the_latest_inline(
     assert f'name="signatures-INITIAL_FORMS" value="{INLINE_SIGNATURES_SHOWN}"' in content
     assert newest.signatory.name in content
     assert oldest.signatory.name not in content
+
+
+def translate_everything(letter: Letter, code: str) -> None:
+    """A translation of the letter, its recipients' descriptions, their answers and every
+    step of them into ``code``, as an organiser would enter them."""
+    from letters.models import (
+        AddresseeTranslation,
+        LetterTranslation,
+        RecipientTranslation,
+        ResponseEvent,
+        ResponseEventTranslation,
+    )
+
+    LetterTranslation.objects.create(
+        letter=letter, language=code, title=f"Titre {code}", summary=f"Résumé {code}"
+    )
+    for addressee in letter.addressees.select_related("recipient"):
+        RecipientTranslation.objects.get_or_create(
+            recipient=addressee.recipient, language=code, defaults={"description": code}
+        )
+        AddresseeTranslation.objects.create(
+            addressee=addressee, language=code, response_summary=f"Réponse {code}"
+        )
+        event = ResponseEvent.objects.create(
+            addressee=addressee,
+            kind=ResponseEvent.Kind.ACKNOWLEDGED,
+            date=datetime.date(2024, 2, 1),
+            summary="Acknowledged.",
+        )
+        ResponseEventTranslation.objects.create(event=event, language=code, summary=code)
+
+
+def public_urls(letter: Letter) -> list[str]:
+    addressee = letter.addressees.select_related("recipient").first()
+    signature = Signature.objects.filter(letter=letter).select_related("signatory").first()
+    return [
+        reverse("letters:home"),
+        reverse("letters:list"),
+        reverse("letters:detail", args=[letter.slug]),
+        reverse("letters:detail", args=[letter.slug]) + "?kind=organisation&country=gb",
+        reverse("letters:recipient_list"),
+        reverse("letters:recipient_detail", args=[addressee.recipient.slug]),
+        reverse("signatories:country_list"),
+        reverse("signatories:country_detail", args=["GB"]),
+        reverse("signatories:detail", args=[signature.signatory.slug]),
+        reverse("letters:letter_feed", args=[letter.slug]),
+        reverse("letters:embed", args=[letter.slug]),
+    ]
+
+
+@pytest.mark.django_db
+def test_every_language_runs_the_queries_english_runs(client, settings):
+    """A page in French, German or Spanish, its texts translated, runs exactly the queries
+    of the English page (translations are read in the same query as their rows), with few
+    signatures and with many."""
+    from django.utils import translation
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
+    letter = letter_with_few_signatures()
+    for size in ("few", "many"):
+        if size == "many":
+            grow_letter(letter)
+        english = {url: len(measure(client, url)[0]) for url in public_urls(letter)}
+        for code in ("fr", "de", "es"):
+            if size == "few":
+                translate_everything(letter, code)
+            with translation.override(code):
+                urls = public_urls(letter)
+            for english_url, url in zip(public_urls(letter), urls, strict=True):
+                assert url.startswith(f"/{code}/")
+                queries, body = measure(client, url)
+                assert len(queries) == english[english_url], (url, "\n".join(queries))
+                if "letters/" in url and url.endswith(f"{letter.slug}/"):
+                    assert f"Résumé {code}".encode() in body
