@@ -51,7 +51,7 @@ from tests.factories import (
     make_signatory,
     make_signature,
 )
-from tests.helpers import sign, sign_data
+from tests.helpers import sign_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
