@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django_countries.fields import CountryField
 
 from config.history import HistoricalRecords
-from letters.translations import Translatable, content_language
+from letters.translations import Translatable, content_language, translated
 
 # Choices live at module level so that each model's Meta.constraints can name them; the
 # models expose them as nested attributes (Recipient.Kind, Letter.Status, …).
@@ -105,6 +105,10 @@ ANSWER_LABELS = {
 
 
 class RecipientQuerySet(models.QuerySet):
+    def in_language(self, language: str | None = None):
+        """Each recipient's description in ``language`` where translated: ``.text``."""
+        return translated(self, language)
+
     def public(self):
         """Recipients the public may see: addressed by at least one published letter. One
         addressed only by drafts has no page and is no filter choice, so a draft's
@@ -166,6 +170,11 @@ class LetterQuerySet(models.QuerySet):
 
     def open(self):
         return self.filter(status=Letter.Status.OPEN)
+
+    def in_language(self, language: str | None = None):
+        """Each letter's title, summary and text in ``language`` (the active one by
+        default) where translated, read in the same query: ``letter.text``."""
+        return translated(self, language)
 
 
 class Letter(Translatable, models.Model):

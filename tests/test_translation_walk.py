@@ -277,7 +277,7 @@ def seed() -> dict:
             letter,
             make_signatory(name=name, kind="individual", category="survivor", country=country),
             display=display,
-            statement=f"{name} statement.",
+            statement=f"Zstatement of a {display} signer.",
         )
     closed = make_letter(title="Zclosed letter", slug="zclosed", status=Letter.Status.CLOSED)
     refresh_tally(letter.pk)
@@ -394,6 +394,10 @@ def test_every_public_page_and_email_draws_its_words_from_the_catalogue(
         allowed = Allowed(code)
         with django_capture_on_commit_callbacks(execute=True):
             found = pages(client, site, code)
+            # A name its signatory chose to hide stays hidden in every language.
+            for name, (body, _type) in found.items():
+                for hidden in ("Zoe Initials", "Initials", "Firstname", "Zack", "Anonymous"):
+                    assert hidden.encode() not in body, (name, hidden)
             found |= signer_pages_and_emails(client, site, code)
         allowed = Allowed(code)  # now with the signer's own details as data too
         missing = {}

@@ -124,6 +124,46 @@ def visit(path_of: Callable[[Site], str], status: int = 200):
     return open_page
 
 
+def in_language(code: str, path_of: Callable[[Site], str]) -> Callable[[Site], str]:
+    """The same page in another language: its address with the /<code>/ prefix."""
+
+    def prefixed(site: Site) -> str:
+        url = path_of(site)
+        return site.url + f"/{code}" + url.removeprefix(site.url)
+
+    return prefixed
+
+
+def sign_form_with_errors_in(code: str):
+    def open_page(page, site):
+        page.goto(in_language(code, lambda s: s.sign_url("?as=individual"))(site))
+        press_the_form_button(page)
+
+    return open_page
+
+
+def right_to_left(page, site: Site) -> None:
+    """An Arabic name, a Hebrew statement and an Arabic organisation with a long name on
+    the letter page: each in its own direction, the layout whole."""
+    from tests.factories import make_signatory, make_signature
+
+    person = make_signatory(name="ليلى حداد", kind="individual", category="survivor", country="LB")
+    make_signature(site.letter, person, statement="אנחנו דורשים שקיפות מלאה, עכשיו.", featured=True)
+    org = make_signatory(
+        name="الجمعية الوطنية لحماية الأطفال من الاستغلال الجنسي عبر الإنترنت",
+        kind="organisation",
+        category="charity",
+        country="EG",
+    )
+    make_signature(site.letter, org, statement="نطالب بالشفافية الكاملة (٢٠٢٣).", featured=True)
+    from signatories.tallies import refresh_tally
+
+    refresh_tally(site.letter.pk)
+    response = page.goto(site.letter_url("?kind=individual&country=LB"))
+    assert response.status == 200
+    assert page.locator("[dir=auto]", has_text="ليلى حداد").count() >= 1
+
+
 STATES = [
     State("home", visit(lambda s: s.url + "/")),
     State("letters", visit(lambda s: s.url + "/letters/")),
@@ -149,6 +189,19 @@ STATES = [
     State("withdrawn", withdrawn),
     State("not-found", visit(lambda s: s.url + "/no-such-page/", status=404)),
     State("embed", visit(lambda s: s.letter_url("embed/"))),
+    # The same pages in the other languages (README "Languages").
+    State("home-fr", visit(lambda s: s.url + "/fr/")),
+    State("letter-fr", visit(in_language("fr", lambda s: s.letter_url()))),
+    State("letter-de", visit(in_language("de", lambda s: s.letter_url()))),
+    State(
+        "letter-es-filtered", visit(in_language("es", lambda s: s.letter_url("?kind=organisation")))
+    ),
+    State("countries-de", visit(lambda s: s.url + "/de/countries/")),
+    State("sign-form-fr", visit(in_language("fr", lambda s: s.sign_url("?as=individual")))),
+    State("sign-form-errors-de", sign_form_with_errors_in("de")),
+    State("confirm-es", visit(lambda s: s.url + "/es" + s.confirm)),
+    State("embed-fr", visit(in_language("fr", lambda s: s.letter_url("embed/")))),
+    State("letter-right-to-left", right_to_left),
 ]
 
 # Violations inside parts other engineers are reworking on their branches (issue 10): each
