@@ -271,7 +271,7 @@ def test_signatory_added_by_staff_gets_a_readable_slug_and_its_page_opens_from_t
     assert signatory.slug == slug
     assert unquote(link) == f"/signatories/{slug}/"
     assert response.status_code == 200
-    assert f"<h1>{name}</h1>" in page_text(response)
+    assert f'<h1 dir="auto">{name}</h1>' in page_text(response)
 
 
 def test_two_staff_added_signatories_with_one_non_latin_name_get_two_pages(
