@@ -260,7 +260,7 @@ def letter_admin_form(letter, **changes) -> dict:
         "language": letter.language,
         "published_on_precision": letter.published_on_precision,
     }
-    for prefix in ("addressees", "sources", "signatures"):
+    for prefix in ("translations", "addressees", "sources", "signatures"):
         data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
     return data | changes
 

@@ -11,7 +11,14 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from letters.models import Addressee, Letter, LetterSource, Recipient
+from letters.models import (
+    Addressee,
+    Letter,
+    LetterSource,
+    Recipient,
+    ResponseEvent,
+    ResponseEventTranslation,
+)
 from signatories import demo
 from signatories.admin import INLINE_SIGNATURES_SHOWN
 from signatories.models import (
@@ -129,8 +136,12 @@ def post_added(client, model, data):
 def one_of_each(db):
     """A row for every registered model, so changelists render real rows."""
     letter = make_letter()
-    make_addressee(letter, person_name="Ada Chief")
+    addressee = make_addressee(letter, person_name="Ada Chief")
     LetterSource.objects.create(letter=letter, title="Coverage", url="https://example.org/a")
+    event = ResponseEvent.objects.create(
+        addressee=addressee, kind=ResponseEvent.Kind.ACKNOWLEDGED, date=datetime.date(2024, 1, 2)
+    )
+    ResponseEventTranslation.objects.create(event=event, language="fr", summary="Reçue.")
     make_signature(letter, make_person("Grace Hopper"))
     get_user_model().objects.create_user("someone")
     Group.objects.create(name="Campaign staff")
@@ -155,6 +166,7 @@ def test_staff_can_enter_the_demo_letter_through_the_admin_and_the_public_sees_i
                 "website": "",
                 "country": "US",
                 "description": "",
+                **management_form("translations", 0),
             },
         )
     for name, _slug, kind, category, country, description, _display, notes in demo.SIGNATORIES:
@@ -189,6 +201,7 @@ def test_staff_can_enter_the_demo_letter_through_the_admin_and_the_public_sees_i
         "reported_countries": "24",
         "reported_figures_source": "press coverage, September 2023",
         "staff_notes": "",
+        **management_form("translations", 0),
         **management_form("addressees", len(demo.ADDRESSEES)),
         **management_form("sources", 1),
         **management_form("signatures", 0),

@@ -95,6 +95,8 @@ def add_event_in_admin(
         "person_title": addressee.person_title,
         "events-TOTAL_FORMS": str(len(existing) + (1 if kind else 0)),
         "events-INITIAL_FORMS": str(len(existing)),
+        "translations-TOTAL_FORMS": "0",
+        "translations-INITIAL_FORMS": "0",
     }
     if not existing:
         # With a timeline, the response fields are read-only and not posted.
@@ -521,6 +523,8 @@ def post_new_answer(admin_client, addressee, date, decision=None):
         "response_status": addressee.response_status,
         "events-TOTAL_FORMS": "1",
         "events-INITIAL_FORMS": "0",
+        "translations-TOTAL_FORMS": "0",
+        "translations-INITIAL_FORMS": "0",
         "events-0-date": date.isoformat(),
         "events-0-kind": Kind.REPLIED,
         "events-0-summary": "They wrote back.",

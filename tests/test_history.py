@@ -55,6 +55,8 @@ def test_recording_a_response_is_kept_in_the_addressee_history(admin_client, adm
             "response_date": "2024-01-15",
             "events-TOTAL_FORMS": "0",
             "events-INITIAL_FORMS": "0",
+            "translations-TOTAL_FORMS": "0",
+            "translations-INITIAL_FORMS": "0",
         },
     )
 

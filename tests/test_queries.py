@@ -467,13 +467,15 @@ def test_every_language_runs_the_queries_english_runs(client, settings):
     for size in ("few", "many"):
         if size == "many":
             grow_letter(letter)
-        english = {url: len(measure(client, url)[0]) for url in public_urls(letter)}
+        with translation.override("en-gb"):
+            english_urls = public_urls(letter)
+        english = {url: len(measure(client, url)[0]) for url in english_urls}
         for code in ("fr", "de", "es"):
             if size == "few":
                 translate_everything(letter, code)
             with translation.override(code):
                 urls = public_urls(letter)
-            for english_url, url in zip(public_urls(letter), urls, strict=True):
+            for english_url, url in zip(english_urls, urls, strict=True):
                 assert url.startswith(f"/{code}/")
                 queries, body = measure(client, url)
                 assert len(queries) == english[english_url], (url, "\n".join(queries))

@@ -111,6 +111,8 @@ def test_staff_see_when_the_emails_about_an_answer_could_not_be_queued(admin_cli
             "response_status": addressee.response_status,
             "events-TOTAL_FORMS": "1",
             "events-INITIAL_FORMS": "0",
+            "translations-TOTAL_FORMS": "0",
+            "translations-INITIAL_FORMS": "0",
             "events-0-date": datetime.date.today().isoformat(),
             "events-0-kind": Kind.DECLINED,
         },

@@ -86,6 +86,8 @@ def test_adding_an_event_in_the_admin_updates_the_status(admin_client, letter):
             "response_status": Addressee.ResponseStatus.AWAITING,
             "events-TOTAL_FORMS": "1",
             "events-INITIAL_FORMS": "0",
+            "translations-TOTAL_FORMS": "0",
+            "translations-INITIAL_FORMS": "0",
             "events-0-date": "2024-03-01",
             "events-0-kind": Kind.COMMITTED,
             "events-0-summary": "Agreed to consult survivors.",
