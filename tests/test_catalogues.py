@@ -70,6 +70,8 @@ def test_the_catalogue_holds_every_marked_string_and_no_other(regenerated, code)
 @pytest.mark.parametrize("code", SHIPPED)
 def test_every_entry_is_translated_and_none_is_fuzzy(code):
     po = catalogue(code)
+    assert not po.metadata_is_fuzzy
+    assert po.metadata["Language"] == code
     assert po.untranslated_entries() == []
     assert po.fuzzy_entries() == []
     assert len(po.translated_entries()) == len([e for e in po if not e.obsolete]) > 0
