@@ -555,6 +555,15 @@ class Signature(models.Model):
         default=False,
         help_text="The signer asked to be emailed when a recipient answers the letter.",
     )
+    # Not in any public output (the CSV, the API, pages): it can hint at where someone is
+    # from. Erased with the email by ``anonymise_closed``: it serves only to write to them.
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="The site's language when they signed on the public form (a code such as "
+        "“fr”): their emails are written in it. Empty: the site's default language.",
+    )
     moderation_reason = models.CharField(
         max_length=200,
         blank=True,

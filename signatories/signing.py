@@ -94,7 +94,9 @@ def _signatory_values(details: SignerDetails) -> dict:
     }
 
 
-def _signature_values(details: SignerDetails, *, ip_address, hold_reason: str) -> dict:
+def _signature_values(
+    details: SignerDetails, *, ip_address, hold_reason: str, language: str
+) -> dict:
     now = timezone.now()
     is_person = details.kind == SignatoryKind.INDIVIDUAL
     return {
@@ -113,6 +115,7 @@ def _signature_values(details: SignerDetails, *, ip_address, hold_reason: str) -
         "confirmed_at": None,
         "follow_up": details.follow_up,
         "moderation_reason": hold_reason,
+        "language": language,
     }
 
 
@@ -122,9 +125,13 @@ def sign_letter(
     details: SignerDetails,
     ip_address: str | None,
     hold_reason: str = "",
+    language: str = "",
     send_email: bool = True,
 ) -> Signature:
     """Record a submission of the public form and queue the email with its link.
+
+    ``language`` is the one the form was shown in (``Signature.language``): every email
+    to the signer about this signature is written in it; empty, the site's default.
 
     Every submission is its own unconfirmed signature, whatever the address did before:
     only the link emailed for it can publish it, with exactly these details, so nobody
@@ -144,7 +151,9 @@ def sign_letter(
             letter=letter,
             signatory=signatory,
             email_normalised=normalise_email(details.email),
-            **_signature_values(details, ip_address=ip_address, hold_reason=hold_reason),
+            **_signature_values(
+                details, ip_address=ip_address, hold_reason=hold_reason, language=language
+            ),
         )
         signature.save_without_historical_record()
         if send_email and not resilience.enqueue(send_signature_email, signature.pk, "confirm"):

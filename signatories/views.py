@@ -5,7 +5,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -227,6 +227,8 @@ def record_public_signature(request: HttpRequest, *, letter: Letter, form: SignF
             details=form.signer_details(),
             ip_address=client_ip(request),
             hold_reason="; ".join(held),
+            # The page's language: the signer's emails are written in it.
+            language=(translation.get_language() or "")[:16],
         )
 
 
