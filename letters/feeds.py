@@ -111,7 +111,6 @@ def recipient_said(recipient: str, answer: str) -> str:
 def answer_to(answer: str, title: str) -> str:
     """A recipient's feed entry for an answer: "Replied: <the letter's title>"."""
     # Translators: how a recipient answered, then the title of the letter it answered.
-    # i18n: letter text in the reader's language once letters.translations lands
     return pgettext("feed entry", "%(answer)s: %(title)s") % {"answer": answer, "title": title}
 
 
@@ -315,6 +314,7 @@ class RecipientAnswersFeed(AtomFeed):
         return absolute_url(reverse("letters:recipient_feed", args=[recipient.slug]))
 
     def items(self, recipient: Recipient) -> list[Entry]:
+        # i18n: letter text in the reader's language once letters.translations lands
         events = [
             event_entry(
                 event, title=answer_to(event.get_kind_display(), event.addressee.letter.title)
