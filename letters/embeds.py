@@ -6,6 +6,10 @@ The embed is the one page other sites may frame: it answers without X-Frame-Opti
 with ``frame-ancestors *``; every other page keeps ``DENY`` and ``'none'``. It holds
 nothing to click-jack — no form, no script, links that open the site in a new tab — and
 only what the letter page shows to everyone: the title and the public count.
+
+The embed and the frame's HTML are in the language of the address they are for
+(``/fr/letters/<slug>/embed/``); oEmbed describes a letter's page in that page's language.
+Its error messages are for programs and stay in English.
 """
 
 from functools import wraps
@@ -16,9 +20,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.cache import get_conditional_response
 from django.utils.html import format_html
 from django.utils.http import parse_http_date_safe
+from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 
@@ -76,7 +82,8 @@ def embed_html(letter: Letter, *, width: int = EMBED_WIDTH, height: int = EMBED_
         absolute_url(reverse("letters:embed", args=[letter.slug])),
         width,
         height,
-        f"{letter.title}: signatures on {SITE_NAME}",
+        # i18n: letter text in the reader's language once letters.translations lands
+        gettext("%(title)s: signatures on %(site)s") % {"title": letter.title, "site": SITE_NAME},
         EMBED_SANDBOX,
     )
 
@@ -117,17 +124,23 @@ def _error(status: int, message: str, parameter: str = "") -> JsonResponse:
     return JsonResponse(body, status=status)
 
 
-def _letter_slug(request: HttpRequest, url: str) -> str | None:
-    """The slug of the letter ``url`` is the page or embed of, on this site; else None."""
+def _letter_slug(request: HttpRequest, url: str) -> tuple[str | None, str]:
+    """The slug of the letter ``url`` is the page or embed of, on this site (else None),
+    and the language of that address: its prefix's (``/fr/…``), or the active one."""
+    language = translation.get_language()
     parts = urlsplit(url)
     ours = {urlsplit(settings.SITE_URL).netloc, request.get_host()}
     if parts.scheme not in ("http", "https") or parts.netloc not in ours:
-        return None
-    try:
-        match = resolve(parts.path)
-    except Resolver404:
-        return None
-    return match.kwargs["slug"] if match.view_name in EMBEDDABLE_VIEWS else None
+        return None, language
+    # A language prefix is matched only with its language active.
+    language = translation.get_language_from_path(parts.path) or language
+    with translation.override(language):
+        try:
+            match = resolve(parts.path)
+        except Resolver404:
+            return None, language
+    slug = match.kwargs["slug"] if match.view_name in EMBEDDABLE_VIEWS else None
+    return slug, language
 
 
 @public_page
@@ -141,22 +154,24 @@ def oembed(request: HttpRequest) -> JsonResponse:
     params = form.cleaned_data
     if params["format"] not in ("", "json"):
         return _error(501, "Only format=json is available.", "format")
-    slug = _letter_slug(request, params["url"])
+    slug, language = _letter_slug(request, params["url"])
     letter = Letter.objects.published().filter(slug=slug).first() if slug else None
     if letter is None:
         return _error(404, "url is not the address of a published letter on this site.", "url")
     width = min(EMBED_WIDTH, params["maxwidth"] or EMBED_WIDTH)
     height = min(EMBED_HEIGHT, params["maxheight"] or EMBED_HEIGHT)
-    body = {
-        "version": "1.0",
-        "type": "rich",
-        "title": letter.title,
-        "provider_name": SITE_NAME,
-        "provider_url": absolute_url("/"),
-        "html": embed_html(letter, width=width, height=height),
-        "width": width,
-        "height": height,
-    }
+    with translation.override(language):
+        body = {
+            "version": "1.0",
+            "type": "rich",
+            # i18n: letter text in the reader's language once letters.translations lands
+            "title": letter.title,
+            "provider_name": SITE_NAME,
+            "provider_url": absolute_url("/"),
+            "html": embed_html(letter, width=width, height=height),
+            "width": width,
+            "height": height,
+        }
     if letter.organiser:
         body["author_name"] = letter.organiser
     return JsonResponse(body)

@@ -10,6 +10,9 @@ Each entry's id is a tag: URI (RFC 4151) made of the site's host, the day the ro
 created and its primary key, so it survives a change of title or slug and the same answer
 has the same id in a letter's feed and in its recipient's. The links go to the public site
 (``SITE_URL``), never to whatever Host a request named.
+
+Titles and descriptions are in the language of the feed's address (``/fr/…``), as its
+pages are, and the feed says which (Atom's ``xml:lang``); its links keep that language.
 """
 
 import datetime
@@ -24,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext
 
 from config.http import public_page
 from letters.models import ANSWER_LABELS, Addressee, Letter, Recipient, ResponseEvent
@@ -67,7 +71,9 @@ def _newest_first(entries) -> list[Entry]:
 def _summary(text: str, url: str = "") -> str:
     html = format_html("<p>{}</p>", text) if text else ""
     if url:
-        html += format_html('<p><a href="{}">Source</a></p>', url)
+        html += format_html(
+            '<p><a href="{}">{}</a></p>', url, pgettext("link to a source", "Source")
+        )
     return html
 
 
@@ -90,7 +96,22 @@ def event_entry(event: ResponseEvent, *, title: str) -> Entry:
 
 def answer_label(addressee: Addressee) -> str:
     # Not ``addressee.answer``, which reads the addressee's events: one query per row.
-    return ANSWER_LABELS[addressee.response_status]
+    return str(ANSWER_LABELS[addressee.response_status])
+
+
+def recipient_said(recipient: str, answer: str) -> str:
+    """A letter's feed entry for an answer: "Meta: Replied"."""
+    # Translators: a recipient (an organisation), then how it answered a letter.
+    return pgettext("feed entry", "%(recipient)s: %(answer)s") % {
+        "recipient": recipient,
+        "answer": answer,
+    }
+
+
+def answer_to(answer: str, title: str) -> str:
+    """A recipient's feed entry for an answer: "Replied: <the letter's title>"."""
+    # Translators: how a recipient answered, then the title of the letter it answered.
+    return pgettext("feed entry", "%(answer)s: %(title)s") % {"answer": answer, "title": title}
 
 
 def answer_entry(addressee: Addressee, *, title: str) -> Entry:
@@ -135,11 +156,17 @@ def letter_milestones(letter: Letter) -> list[Entry]:
     link = absolute_url(letter.get_absolute_url())
     created = letter.created_at.date()
     steps = [
-        ("published", letter.published_on, f"Published {letter.published_on_label}", 0),
-        ("delivered", letter.delivered_on, "Delivered to its recipients", 1),
+        (
+            "published",
+            letter.published_on,
+            # Translators: %(date)s is a date, a month and year, or a year.
+            gettext("Published %(date)s") % {"date": letter.published_on_label},
+            0,
+        ),
+        ("delivered", letter.delivered_on, gettext("Delivered to its recipients"), 1),
     ]
     if letter.status == Letter.Status.CLOSED:
-        steps.append(("closed", letter.closed_on, "Closed to new signatures", 3))
+        steps.append(("closed", letter.closed_on, gettext("Closed to new signatures"), 3))
     return [
         Entry(
             id=tag_uri(created, f"letter-{letter.pk}-{name}"),
@@ -185,8 +212,11 @@ class AtomFeed(Feed):
 
 
 class NewLettersFeed(AtomFeed):
-    title = f"{SITE_NAME}: new letters"
-    subtitle = "Open letters published on the site, newest first."
+    def title(self) -> str:
+        return gettext("%(site)s: new letters") % {"site": SITE_NAME}
+
+    def subtitle(self) -> str:
+        return gettext("Open letters published on the site, newest first.")
 
     def link(self) -> str:
         return absolute_url(reverse("letters:list"))
@@ -206,11 +236,16 @@ class NewLettersFeed(AtomFeed):
     @staticmethod
     def entry(letter: Letter) -> Entry:
         recipients = [addressee.recipient.name for addressee in letter.addressees.all()]
+        # i18n: letter text in the reader's language once letters.translations lands
         summary = _summary(letter.summary)
         if recipients:
-            summary += format_html("<p>Addressed to {}.</p>", ", ".join(recipients))
+            addressed = gettext("Addressed to %(recipients)s.") % {
+                "recipients": ", ".join(recipients)
+            }
+            summary += format_html("<p>{}</p>", addressed)
         if letter.organiser:
-            summary += format_html("<p>Organised by {}.</p>", letter.organiser)
+            organised = gettext("Organised by %(organiser)s.") % {"organiser": letter.organiser}
+            summary += format_html("<p>{}</p>", organised)
         return Entry(
             id=tag_uri(letter.created_at.date(), f"letter-{letter.pk}"),
             title=letter.title,
@@ -228,10 +263,10 @@ class LetterUpdatesFeed(AtomFeed):
         return get_object_or_404(Letter.objects.published(), slug=slug)
 
     def title(self, letter: Letter) -> str:
-        return f"{letter.title}: answers and updates"
+        return gettext("%(title)s: answers and updates") % {"title": letter.title}
 
     def subtitle(self, letter: Letter) -> str:
-        return "How each recipient has answered the letter, and its other news."
+        return gettext("How each recipient has answered the letter, and its other news.")
 
     def link(self, letter: Letter) -> str:
         return absolute_url(letter.get_absolute_url())
@@ -244,11 +279,17 @@ class LetterUpdatesFeed(AtomFeed):
 
     def items(self, letter: Letter) -> list[Entry]:
         events = [
-            event_entry(event, title=f"{event.addressee.recipient}: {event.get_kind_display()}")
+            event_entry(
+                event,
+                title=recipient_said(event.addressee.recipient.name, event.get_kind_display()),
+            )
             for event in public_events(addressee__letter=letter)
         ]
         answers = [
-            answer_entry(addressee, title=f"{addressee.recipient}: {answer_label(addressee)}")
+            answer_entry(
+                addressee,
+                title=recipient_said(addressee.recipient.name, answer_label(addressee)),
+            )
             for addressee in hand_entered_answers(letter=letter)
         ]
         return _newest_first([*letter_milestones(letter), *events, *answers])
@@ -261,7 +302,7 @@ class RecipientAnswersFeed(AtomFeed):
         return get_object_or_404(Recipient.objects.public(), slug=slug)
 
     def title(self, recipient: Recipient) -> str:
-        return f"{recipient.name}: answers to open letters"
+        return gettext("%(recipient)s: answers to open letters") % {"recipient": recipient.name}
 
     def link(self, recipient: Recipient) -> str:
         return absolute_url(recipient.get_absolute_url())
@@ -273,12 +314,17 @@ class RecipientAnswersFeed(AtomFeed):
         return absolute_url(reverse("letters:recipient_feed", args=[recipient.slug]))
 
     def items(self, recipient: Recipient) -> list[Entry]:
+        # i18n: letter text in the reader's language once letters.translations lands
         events = [
-            event_entry(event, title=f"{event.get_kind_display()}: {event.addressee.letter}")
+            event_entry(
+                event, title=answer_to(event.get_kind_display(), event.addressee.letter.title)
+            )
             for event in public_events(addressee__recipient=recipient)
         ]
         answers = [
-            answer_entry(addressee, title=f"{answer_label(addressee)}: {addressee.letter}")
+            answer_entry(
+                addressee, title=answer_to(answer_label(addressee), addressee.letter.title)
+            )
             for addressee in hand_entered_answers(recipient=recipient)
         ]
         return _newest_first([*events, *answers])

@@ -6,7 +6,8 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext, ngettext, pgettext, pgettext_lazy
 from django_countries.fields import CountryField
 
 from config.history import HistoricalRecords
@@ -16,46 +17,54 @@ from letters.translations import Translatable, content_language, translated
 # models expose them as nested attributes (Recipient.Kind, Letter.Status, …).
 
 
+# The labels are marked for translation (lazy): pages show them in the reader's language.
+# Machine-readable outputs (the CSV, the API) read them in English
+# (``config.machine_readable``).
+
+
 class RecipientKind(models.TextChoices):
-    COMPANY = "company", "Company"
-    GOVERNMENT = "government", "Government"
-    REGULATOR = "regulator", "Regulator"
-    OTHER = "other", "Other"
+    COMPANY = "company", pgettext_lazy("kind of recipient", "Company")
+    GOVERNMENT = "government", pgettext_lazy("kind of recipient", "Government")
+    REGULATOR = "regulator", pgettext_lazy("kind of recipient", "Regulator")
+    OTHER = "other", pgettext_lazy("kind of recipient", "Other")
 
 
 class LetterStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    DRAFT = "draft", pgettext_lazy("letter status", "Draft")
+    OPEN = "open", pgettext_lazy("letter status", "Open")
+    CLOSED = "closed", pgettext_lazy("letter status", "Closed")
 
 
 class DatePrecision(models.TextChoices):
-    DAY = "day", "Day"
-    MONTH = "month", "Month only"
-    YEAR = "year", "Year only"
+    DAY = "day", pgettext_lazy("precision of a date", "Day")
+    MONTH = "month", pgettext_lazy("precision of a date", "Month only")
+    YEAR = "year", pgettext_lazy("precision of a date", "Year only")
 
 
 class SourceKind(models.TextChoices):
-    FULL_TEXT = "full_text", "Full text"
-    ORGANISER = "organiser", "Organiser's page"
-    COVERAGE = "coverage", "Press coverage"
+    FULL_TEXT = "full_text", pgettext_lazy("kind of source of a letter", "Full text")
+    ORGANISER = "organiser", pgettext_lazy("kind of source of a letter", "Organiser's page")
+    COVERAGE = "coverage", pgettext_lazy("kind of source of a letter", "Press coverage")
 
 
 class ResponseStatus(models.TextChoices):
-    AWAITING = "awaiting", "Awaiting response"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    RESPONDED = "responded", "Responded"
-    DECLINED = "declined", "Declined"
-    COMMITTED = "committed", "Committed to act"
+    AWAITING = "awaiting", pgettext_lazy("recipient's response status", "Awaiting response")
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("recipient's response status", "Acknowledged")
+    RESPONDED = "responded", pgettext_lazy("recipient's response status", "Responded")
+    DECLINED = "declined", pgettext_lazy("recipient's response status", "Declined")
+    COMMITTED = "committed", pgettext_lazy("recipient's response status", "Committed to act")
 
 
 class EventKind(models.TextChoices):
-    DELIVERED = "delivered", "Letter delivered"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged receipt"
-    REPLIED = "replied", "Replied"
-    MET = "met", "Met the signatories"
-    COMMITTED = "committed", "Committed to act"
-    DECLINED = "declined", "Declined"
+    DELIVERED = "delivered", pgettext_lazy("step of a recipient's answer", "Letter delivered")
+    ACKNOWLEDGED = (
+        "acknowledged",
+        pgettext_lazy("step of a recipient's answer", "Acknowledged receipt"),
+    )
+    REPLIED = "replied", pgettext_lazy("step of a recipient's answer", "Replied")
+    MET = "met", pgettext_lazy("step of a recipient's answer", "Met the signatories")
+    COMMITTED = "committed", pgettext_lazy("step of a recipient's answer", "Committed to act")
+    DECLINED = "declined", pgettext_lazy("step of a recipient's answer", "Declined")
 
 
 # Events that are the recipient answering: signers who asked for news hear of them.
@@ -97,10 +106,10 @@ ANSWER_TONES = {
 }
 
 ANSWER_LABELS = {
-    ResponseStatus.ACKNOWLEDGED: "Acknowledged receipt",
-    ResponseStatus.RESPONDED: "Replied",
-    ResponseStatus.DECLINED: "Declined",
-    ResponseStatus.COMMITTED: "Committed to act",
+    ResponseStatus.ACKNOWLEDGED: pgettext_lazy("how a recipient answered", "Acknowledged receipt"),
+    ResponseStatus.RESPONDED: pgettext_lazy("how a recipient answered", "Replied"),
+    ResponseStatus.DECLINED: pgettext_lazy("how a recipient answered", "Declined"),
+    ResponseStatus.COMMITTED: pgettext_lazy("how a recipient answered", "Committed to act"),
 }
 
 
@@ -325,22 +334,29 @@ class Letter(Translatable, models.Model):
 
     @property
     def published_on_label(self) -> str:
-        """The publication date to the precision it is known."""
+        """The publication date to the precision it is known, in the active language's
+        own formats (a full date, a month and year, a year)."""
         if self.published_on is None:
             return ""
         formats = {
-            self.DatePrecision.DAY: "j F Y",
-            self.DatePrecision.MONTH: "F Y",
+            self.DatePrecision.DAY: "DATE_FORMAT",
+            self.DatePrecision.MONTH: "YEAR_MONTH_FORMAT",
             self.DatePrecision.YEAR: "Y",
         }
         return date_format(self.published_on, formats[self.published_on_precision])
 
     @property
     def reported_signatories_label(self) -> str:
+        """The organisers' figure, grouped as the active language groups digits: "1,200",
+        or "more than 100" when it is a floor."""
         if self.reported_signatories is None:
             return ""
-        prefix = "more than " if self.reported_signatories_is_minimum else ""
-        return f"{prefix}{self.reported_signatories:,}"
+        figure = number_format(self.reported_signatories, force_grouping=True)
+        if self.reported_signatories_is_minimum:
+            # Translators: the organisers' reported figure is a floor, e.g. "more than 100"
+            # (signatories). Lower case: pages capitalise it where it starts a sentence.
+            return gettext("more than %(figure)s") % {"figure": figure}
+        return figure
 
     def reported_figure_leads(self, recorded: int) -> bool:
         """Whether the organisers' reported figure is the one to lead with: while it is
@@ -442,18 +458,21 @@ class Addressee(Translatable, models.Model):
         if status == ResponseStatus.AWAITING:
             delivered = self.delivered_on
             if delivered is None:
-                return Answer("pending", "No answer yet")
+                return Answer("pending", gettext("No answer yet"))
             days = (timezone.localdate() - delivered).days
             if days < 1:
-                return Answer("pending", "No answer yet; delivered today")
-            return Answer(
-                "pending", f"No answer {days:,} day{'s' if days != 1 else ''} after delivery"
-            )
+                return Answer("pending", gettext("No answer yet; delivered today"))
+            label = ngettext(
+                "No answer %(days)s day after delivery",
+                "No answer %(days)s days after delivery",
+                days,
+            ) % {"days": number_format(days, force_grouping=True)}
+            return Answer("pending", label)
         if status == ResponseStatus.RESPONDED:
             latest = next((e for e in self.events.all() if e.is_answer), None)
             if latest is not None and latest.kind == EventKind.MET:
-                return Answer("good", "Met the signatories")
-        return Answer(ANSWER_TONES[status], ANSWER_LABELS[status])
+                return Answer("good", pgettext("how a recipient answered", "Met the signatories"))
+        return Answer(ANSWER_TONES[status], str(ANSWER_LABELS[status]))
 
     @property
     def delivered_on(self):

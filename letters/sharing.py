@@ -4,7 +4,9 @@ with, the links that share it, and the image social networks show beside it.
 The image (``share_image_png``) is drawn from the letter's title, its counts and the site's
 name, nothing else: no signatory's name can reach it. It is cached in the default cache
 under a key made of everything drawn on it, so a new count, title or reported figure
-draws a new one and an unchanged letter costs no drawing at all.
+draws a new one and an unchanged letter costs no drawing at all. Its words are in the
+active language (the address's: ``/fr/letters/<slug>/share.png``), and the key holds them
+too, so each language has its own image.
 """
 
 import hashlib
@@ -16,6 +18,8 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.cache import cache as default_cache
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext, pgettext
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from letters.models import Letter
@@ -48,18 +52,31 @@ class Headline:
 
     @classmethod
     def of(cls, letter: Letter, recorded: int) -> "Headline":
-        recorded_label = f"{recorded:,} signator{'y' if recorded == 1 else 'ies'}"
         if letter.reported_figure_leads(recorded):
-            figure = f"{letter.reported_signatories_label} signatories"
-            return cls(
-                figure=figure[0].upper() + figure[1:],
-                note=f"reported by the organisers · {recorded:,} listed here",
-            )
-        return cls(figure=recorded_label, note="")
+            reported = letter.reported_signatories
+            values = {"count": number_format(reported, force_grouping=True)}
+            if letter.reported_signatories_is_minimum:
+                figure = ngettext(
+                    "More than %(count)s signatory", "More than %(count)s signatories", reported
+                )
+            else:
+                figure = ngettext("%(count)s signatory", "%(count)s signatories", reported)
+            note = gettext("reported by the organisers · %(count)s listed here") % {
+                "count": number_format(recorded, force_grouping=True)
+            }
+            return cls(figure=figure % values, note=note)
+        figure = ngettext("%(count)s signatory", "%(count)s signatories", recorded) % {
+            "count": number_format(recorded, force_grouping=True)
+        }
+        return cls(figure=figure, note="")
 
     @property
     def text(self) -> str:
-        return f"{self.figure}, {self.note}" if self.note else self.figure
+        if not self.note:
+            return self.figure
+        # Translators: the figure a letter leads with, then where it comes from, e.g.
+        # "More than 100 signatories, reported by the organisers · 9 listed here".
+        return gettext("%(figure)s, %(note)s") % {"figure": self.figure, "note": self.note}
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,7 @@ class ShareLink:
     network: str  # the visible name
     action: str  # "Share on" / "Share by": with the name, the link's accessible name
     url: str
+    label: str = ""  # the whole accessible name, one phrase: "Share on X"
 
 
 def _query(**params: str) -> str:
@@ -83,39 +101,42 @@ def share_links(letter: Letter) -> list[ShareLink]:
     to that server; it has no tracking or advertising. mastodonshare.com does the same
     but is closed source."""
     url = absolute_url(letter.get_absolute_url())
+    # i18n: letter text in the reader's language once letters.translations lands
     text = f"{letter.title}: {letter.summary}" if letter.summary else letter.title
+    body = text + "\n\n" + gettext("Read and sign: %(url)s") % {"url": url}
+    share_on = pgettext("share link, before a network's name", "Share on")
+
+    def on(network: str, share_url: str) -> ShareLink:
+        label = pgettext("share link", "Share on %(network)s") % {"network": network}
+        return ShareLink(network, share_on, share_url, label)
+
+    email = pgettext("share link, by email", "Email")
     return [
         ShareLink(
-            "Email",
-            "Share by",
-            "mailto:?" + _query(subject=letter.title, body=f"{text}\n\nRead and sign: {url}"),
+            email,
+            pgettext("share link, before “Email”", "Share by"),
+            "mailto:?" + _query(subject=letter.title, body=body),
+            pgettext("share link", "Share by email"),
         ),
-        ShareLink(
-            "X",
-            "Share on",
-            "https://twitter.com/intent/tweet?" + _query(text=letter.title, url=url),
-        ),
-        ShareLink(
-            "Bluesky",
-            "Share on",
-            "https://bsky.app/intent/compose?" + _query(text=f"{letter.title} {url}"),
-        ),
-        ShareLink(
-            "Mastodon", "Share on", "https://s2f.kytta.dev/?" + _query(text=f"{letter.title} {url}")
-        ),
-        ShareLink(
-            "LinkedIn",
-            "Share on",
-            "https://www.linkedin.com/sharing/share-offsite/?" + _query(url=url),
-        ),
-        ShareLink("WhatsApp", "Share on", "https://wa.me/?" + _query(text=f"{letter.title} {url}")),
+        on("X", "https://twitter.com/intent/tweet?" + _query(text=letter.title, url=url)),
+        on("Bluesky", "https://bsky.app/intent/compose?" + _query(text=f"{letter.title} {url}")),
+        on("Mastodon", "https://s2f.kytta.dev/?" + _query(text=f"{letter.title} {url}")),
+        on("LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?" + _query(url=url)),
+        on("WhatsApp", "https://wa.me/?" + _query(text=f"{letter.title} {url}")),
     ]
 
 
 def share_image_png(letter: Letter, recorded: int) -> bytes:
     """The letter's 1200×630 share image, drawn once per title and figures."""
     headline = Headline.of(letter, recorded)
-    drawn = (letter.title, headline.figure, headline.note, SITE_NAME)
+    # i18n: letter text in the reader's language once letters.translations lands
+    drawn = (
+        letter.title,
+        headline.figure,
+        headline.note,
+        SITE_NAME,
+        pgettext("share image, above the letter's title", "Open letter"),
+    )
     digest = hashlib.sha256("\x1f".join(drawn).encode()).hexdigest()[:32]
     key = f"share-png:{letter.pk}:{digest}"
     png = default_cache.get(key)
@@ -153,13 +174,13 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -
     return [*lines[: max_lines - 1], f"{last.rstrip(' ,;:.-–—')}…"]
 
 
-def _draw(title: str, figure: str, note: str, site_name: str) -> bytes:
+def _draw(title: str, figure: str, note: str, site_name: str, kicker: str) -> bytes:
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     inner = WIDTH - 2 * MARGIN
 
     draw.text((MARGIN, MARGIN - 8), site_name, font=_font(34, bold=True), fill=SOFT_TEXT)
-    draw.text((MARGIN, MARGIN + 40), "Open letter", font=_font(28), fill=SOFT_TEXT)
+    draw.text((MARGIN, MARGIN + 40), kicker, font=_font(28), fill=SOFT_TEXT)
 
     title_font = _font(58, bold=True)
     lines = _wrap(title, title_font, inner, TITLE_LINES)

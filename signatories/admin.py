@@ -725,6 +725,7 @@ class SignatureAdmin(LetterColumnMixin, PersonalDataAdminMixin, SimpleHistoryAdm
         "consented_at",
         "confirmed_at",
         "follow_up",
+        "language",
         "email_failed_at",
         "email_error",
         "created_at",

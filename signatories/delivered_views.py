@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.http import content_disposition_header
 
 from config.http import public_page
+from config.machine_readable import in_english
 from signatories.delivered import (
     CHECK_SCRIPT,
     DELIVERED_COLUMNS,
@@ -40,9 +41,12 @@ def delivered(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@in_english
 @public_page
 def delivered_file(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    """The frozen list, a line per row, streamed: two queries at any size."""
+    """The frozen list, a line per row, streamed: two queries at any size. Its rows were
+    written in English when the list was frozen; the file is the same whatever language
+    it is asked for in."""
     delivered = _frozen_list_or_404(slug)
     response = StreamingHttpResponse(
         _in_chunks(delivered_lines(delivered)), content_type="text/plain; charset=utf-8"

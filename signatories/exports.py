@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterable, Iterator
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max
 from django.http import StreamingHttpResponse
+from django.utils import translation
 from django.utils.http import content_disposition_header
 from django_countries import countries
 
+from config.machine_readable import MACHINE_LANGUAGE, english_labels
 from signatories.models import (
     Category,
     Display,
@@ -133,12 +135,17 @@ def public_row_maker(*, profile_url: str) -> Callable[[tuple], list]:
     of ``PUBLIC_FIELDS``, the ``PUBLIC_COLUMNS`` cells — each name exactly as the letter
     page shows it, and the role, affiliation, website and profile only of those who are
     named in full. ``profile_url`` is a signatory page's address with
-    ``PROFILE_SLUG_PLACEHOLDER`` for the slug, so no row needs a URL lookup of its own."""
-    category_labels = dict(Category.choices)
-    kind_labels = dict(SignatoryKind.choices)
-    display_labels = dict(Display.choices)
-    verification_labels = dict(Verification.choices)
-    country_names = dict(countries)
+    ``PROFILE_SLUG_PLACEHOLDER`` for the slug, so no row needs a URL lookup of its own.
+
+    Labels and country names are English whatever language is active
+    (``config.machine_readable``): a download is the same file from every address, and a
+    delivered list's rows, made here, must read the same on every later check."""
+    category_labels = english_labels(Category.choices)
+    kind_labels = english_labels(SignatoryKind.choices)
+    display_labels = english_labels(Display.choices)
+    verification_labels = english_labels(Verification.choices)
+    with translation.override(MACHINE_LANGUAGE):
+        country_names = {code: str(name) for code, name in countries}
 
     def public_row(values: tuple) -> list:
         (

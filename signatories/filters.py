@@ -1,5 +1,7 @@
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 from django_countries import countries
 
 from signatories.counts import CountRow, matching
@@ -9,15 +11,24 @@ from signatories.models import Category, SignatoryKind, Signature, Verification
 SEARCH_COUNT_CAP = 1000
 
 
-def _unknown(what: str, fix: str) -> dict[str, str]:
-    """A plain sentence for a filter value the list doesn't know: names the value and
-    says how to fix it, instead of Django's "Select a valid choice…"."""
-    return {"invalid_choice": f"“%(value)s” is not {what} here. {fix}, or clear the filter."}
-
-
-def _either(labels) -> str:
-    labels = list(labels)
-    return ", ".join(labels[:-1]) + " or " + labels[-1] if len(labels) > 1 else labels[0]
+# A plain sentence for a filter value the list doesn't know: names the value and says how
+# to fix it, instead of Django's "Select a valid choice…". %(value)s is what was asked for.
+UNKNOWN_KIND = _(
+    "“%(value)s” is not a kind of signatory here. Choose Organisation or Individual, "
+    "or clear the filter."
+)
+UNKNOWN_CATEGORY = _(
+    "“%(value)s” is not a category of signatory here. Choose a category from the list, "
+    "or clear the filter."
+)
+UNKNOWN_COUNTRY = _(
+    "“%(value)s” is not a country code here. Use a two-letter country code such as GB or "
+    "FR, or choose a country from the list, or clear the filter."
+)
+UNKNOWN_VERIFICATION = _(
+    "“%(value)s” is not a kind of verification here. Choose one from the list, or clear the filter."
+)
+ALL_COUNTRIES = _("All countries")
 
 
 class CountryCodeField(django_filters.fields.ChoiceField):
@@ -37,42 +48,44 @@ class SignatureFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         field_name="signatory__kind",
         choices=SignatoryKind.choices,
-        empty_label="All kinds",
-        label="Kind",
-        error_messages=_unknown("a kind of signatory", f"Choose {_either(SignatoryKind.labels)}"),
+        empty_label=_("All kinds"),
+        label=pgettext_lazy("kind of signatory", "Kind"),
+        error_messages={"invalid_choice": UNKNOWN_KIND},
     )
     category = django_filters.ChoiceFilter(
         field_name="signatory__category",
         choices=Category.choices,
-        empty_label="All categories",
-        label="Category",
-        error_messages=_unknown("a category of signatory", "Choose a category from the list"),
+        empty_label=_("All categories"),
+        label=_("Category"),
+        error_messages={"invalid_choice": UNKNOWN_CATEGORY},
     )
     country = CountryCodeFilter(
         field_name="signatory__country",
         choices=lambda: list(countries),
-        empty_label="All countries",
-        label="Country",
-        error_messages=_unknown(
-            "a country code",
-            "Use a two-letter country code such as GB or FR, or choose a country from the list",
-        ),
+        empty_label=ALL_COUNTRIES,
+        label=_("Country"),
+        error_messages={"invalid_choice": UNKNOWN_COUNTRY},
     )
     verification = django_filters.ChoiceFilter(
         choices=Verification.choices,
-        empty_label="Any verification",
-        label="Verification",
-        error_messages=_unknown("a kind of verification", "Choose one from the list"),
+        empty_label=_("Any verification"),
+        label=_("Verification"),
+        error_messages={"invalid_choice": UNKNOWN_VERIFICATION},
     )
     q = django_filters.CharFilter(
         method="filter_name",
-        label="Name",
+        label=_("Name"),
         max_length=100,
         error_messages={
-            "max_length": "A name search can be at most %(limit_value)d characters long "
-            "(this one has %(show_value)d). Shorten it, or clear the filter."
+            "max_length": ngettext_lazy(
+                "A name search can be at most %(limit_value)d character long "
+                "(this one has %(show_value)d). Shorten it, or clear the filter.",
+                "A name search can be at most %(limit_value)d characters long "
+                "(this one has %(show_value)d). Shorten it, or clear the filter.",
+                "limit_value",
+            )
         },
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search names"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Search names")}),
     )
 
     class Meta:
@@ -84,7 +97,7 @@ class SignatureFilter(django_filters.FilterSet):
         any valid ISO code is still accepted from the URL."""
         super().__init__(*args, **kwargs)
         if countries_offered is not None:
-            self.form.fields["country"].widget.choices = [("", "All countries")] + sorted(
+            self.form.fields["country"].widget.choices = [("", ALL_COUNTRIES)] + sorted(
                 countries_offered, key=lambda choice: choice[1]
             )
 

@@ -1,6 +1,9 @@
 import functools
 
 from django import forms
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy, pgettext, pgettext_lazy
 from django_countries import countries
 
 from signatories.abuse import (
@@ -29,15 +32,22 @@ from signatories.signing import CONSENT_TEXT, SignerDetails
 from signatories.slugs import slug_base, unique_slug
 
 
-@functools.cache
 def country_choices() -> list[tuple[str, str]]:
-    """Every ISO country, made once: a callable, so that each form doesn't copy the list."""
-    return [("", "Not stated"), *countries]
+    """Every ISO country, named and sorted in the active language: a callable, so that
+    each form doesn't copy the list (``countries_in``)."""
+    return countries_in(translation.get_language())
+
+
+@functools.cache
+def countries_in(language: str | None) -> list[tuple[str, str]]:
+    """``country_choices`` for one language, made once per language."""
+    with translation.override(language):
+        return [("", pgettext("country", "Not stated")), *countries]
 
 
 @functools.cache
 def country_codes() -> frozenset[str]:
-    return frozenset(code for code, _ in country_choices())
+    return frozenset(code for code, _name in countries_in(None))
 
 
 class CountryChoiceField(forms.ChoiceField):
@@ -255,109 +265,122 @@ class SignForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[(kind.value, kind.label) for kind in SIGN_KINDS],
         widget=forms.HiddenInput,
-        error_messages={"required": "Choose whether you sign as yourself or for an organisation."},
+        error_messages={
+            "required": _("Choose whether you sign as yourself or for an organisation.")
+        },
     )
     name = forms.CharField(
-        label="Your full name",
+        label=_("Your full name"),
         max_length=200,
-        help_text="Shown only in the way you choose below.",
-        error_messages={"required": "Enter your name."},
+        help_text=_("Shown only in the way you choose below."),
+        error_messages={"required": _("Enter your name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
     )
     display = forms.ChoiceField(
-        label="How should your name appear on the letter?",
+        label=_("How should your name appear on the letter?"),
         choices=[
-            (Display.FULL, "My full name"),
-            (Display.FIRST_NAME, "My first name only"),
-            (Display.INITIALS, "My initials only"),
-            (Display.ANONYMOUS, "No name: count me as anonymous"),
+            (Display.FULL, _("My full name")),
+            (Display.FIRST_NAME, _("My first name only")),
+            (Display.INITIALS, _("My initials only")),
+            (Display.ANONYMOUS, _("No name: count me as anonymous")),
         ],
         initial=Display.FULL,
         widget=forms.RadioSelect,
-        help_text="Your country, category and statement are shown whatever you choose.",
+        help_text=_("Your country, category and statement are shown whatever you choose."),
     )
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
-        help_text="Private: never shown or shared. We email you a link to confirm, and to "
-        "withdraw whenever you want.",
+        help_text=_(
+            "Private: never shown or shared. We email you a link to confirm, and to "
+            "withdraw whenever you want."
+        ),
         error_messages={
-            "required": "Enter your email address: we send the confirmation link there.",
-            "invalid": "Enter an email address like name@example.org.",
+            "required": _("Enter your email address: we send the confirmation link there."),
+            "invalid": _("Enter an email address like name@example.org."),
         },
         widget=forms.EmailInput(
             attrs={"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"}
         ),
     )
     category = forms.ChoiceField(
-        label="Which describes you best? (optional)",
+        label=_("Which describes you best? (optional)"),
         choices=[
-            (Category.PREFER_NOT_TO_SAY, "Prefer not to say"),
+            (Category.PREFER_NOT_TO_SAY, _("Prefer not to say")),
             *((c.value, c.label) for c in INDIVIDUAL_CATEGORIES if c != Category.PREFER_NOT_TO_SAY),
         ],
         initial=Category.PREFER_NOT_TO_SAY,
         required=False,
-        help_text="Shown with your signature, even without your name.",
+        help_text=_("Shown with your signature, even without your name."),
         error_messages={
-            "invalid_choice": "You are signing as yourself: choose one of the options listed, "
-            "or “Prefer not to say”."
+            "invalid_choice": _(
+                "You are signing as yourself: choose one of the options listed, "
+                "or “Prefer not to say”."
+            )
         },
         widget=forms.Select(attrs={"autocomplete": "off"}),
     )
     country = CountryChoiceField(
-        label="Country (optional)",
+        label=_("Country (optional)"),
         choices=country_choices,
         required=False,
-        error_messages={"invalid_choice": "Choose a country from the list, or “Not stated”."},
+        error_messages={"invalid_choice": _("Choose a country from the list, or “Not stated”.")},
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
     role = forms.CharField(
-        label="Your role (optional)",
+        label=_("Your role (optional)"),
         max_length=200,
         required=False,
-        help_text="e.g. “Campaigner”. Shown only with your full name.",
+        help_text=_("e.g. “Campaigner”. Shown only with your full name."),
         widget=forms.TextInput(attrs={"autocomplete": "organization-title"}),
     )
     affiliation = forms.CharField(
-        label="Your organisation or institution (optional)",
+        label=_("Your organisation or institution (optional)"),
         max_length=200,
         required=False,
-        help_text="Shown only with your full name.",
+        help_text=_("Shown only with your full name."),
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     website = forms.URLField(
-        label="Organisation's website",
+        label=_("Organisation's website"),
         max_length=500,
         assume_scheme="https",
-        help_text="If your email address is on the same domain, your signature is marked as "
-        "confirmed by the organisation.",
+        help_text=_(
+            "If your email address is on the same domain, your signature is marked as "
+            "confirmed by the organisation."
+        ),
         error_messages={
-            "required": "Enter the organisation's website.",
-            "invalid": "Enter a website address like https://example.org.",
+            "required": _("Enter the organisation's website."),
+            "invalid": _("Enter a website address like https://example.org."),
         },
         widget=forms.URLInput(
             attrs={"autocomplete": "url", "spellcheck": "false", "autocapitalize": "none"}
         ),
     )
     statement = forms.CharField(
-        label="Statement (optional)",
+        label=_("Statement (optional)"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
-        help_text="Why you sign, shown publicly. Up to 1,000 characters. Leave out anything "
-        "that could identify you if you sign without your full name.",
+        help_text=_(
+            "Why you sign, shown publicly. Up to 1,000 characters. Leave out anything "
+            "that could identify you if you sign without your full name."
+        ),
     )
     follow_up = forms.BooleanField(
-        label="Email me when a recipient answers this letter",
+        label=_("Email me when a recipient answers this letter"),
         required=False,
     )
     consent = forms.BooleanField(
-        label=CONSENT_TEXT,
-        error_messages={"required": "Tick this box to agree, or your signature can't be counted."},
+        label=_(CONSENT_TEXT),  # marked where it is defined (gettext_noop)
+        error_messages={
+            "required": _("Tick this box to agree, or your signature can't be counted.")
+        },
     )
     # Honeypot: hidden from people (and from screen readers); scripts fill it in.
     homepage = forms.CharField(
-        label="Leave this field empty",
+        # Translators: the label of a trap field hidden from people; only scripts fill it in.
+        label=_("Leave this field empty"),
         required=False,
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
@@ -365,13 +388,41 @@ class SignForm(forms.Form):
 
     PERSON_ONLY = ("display", "role", "affiliation")
     # The error summary shows each message alone, so every message names its field.
+    # (Never one character: the plural is for the languages whose plurals need it.)
     TOO_LONG = {
-        "name": "The name",
-        "email": "The email address",
-        "role": "Your role",
-        "affiliation": "Your organisation or institution",
-        "website": "The website address",
-        "statement": "The statement",
+        "name": ngettext_lazy(
+            "The name can be at most %(limit_value)d character (it has %(show_value)d).",
+            "The name can be at most %(limit_value)d characters (it has %(show_value)d).",
+            "limit_value",
+        ),
+        "email": ngettext_lazy(
+            "The email address can be at most %(limit_value)d character (it has %(show_value)d).",
+            "The email address can be at most %(limit_value)d characters (it has %(show_value)d).",
+            "limit_value",
+        ),
+        "role": ngettext_lazy(
+            "Your role can be at most %(limit_value)d character (it has %(show_value)d).",
+            "Your role can be at most %(limit_value)d characters (it has %(show_value)d).",
+            "limit_value",
+        ),
+        "affiliation": ngettext_lazy(
+            "Your organisation or institution can be at most %(limit_value)d character "
+            "(it has %(show_value)d).",
+            "Your organisation or institution can be at most %(limit_value)d characters "
+            "(it has %(show_value)d).",
+            "limit_value",
+        ),
+        "website": ngettext_lazy(
+            "The website address can be at most %(limit_value)d character (it has %(show_value)d).",
+            "The website address can be at most %(limit_value)d characters "
+            "(it has %(show_value)d).",
+            "limit_value",
+        ),
+        "statement": ngettext_lazy(
+            "The statement can be at most %(limit_value)d character (it has %(show_value)d).",
+            "The statement can be at most %(limit_value)d characters (it has %(show_value)d).",
+            "limit_value",
+        ),
     }
     ORGANISATION_ONLY = ("website",)
 
@@ -380,10 +431,8 @@ class SignForm(forms.Form):
         super().__init__(data, *args, **kwargs)
         self.signer_kind = kind
         self.initial["kind"] = kind
-        for name, what in self.TOO_LONG.items():
-            self.fields[name].error_messages["max_length"] = (
-                f"{what} can be at most %(limit_value)d characters (it has %(show_value)d)."
-            )
+        for name, message in self.TOO_LONG.items():
+            self.fields[name].error_messages["max_length"] = message
         if kind == SignatoryKind.ORGANISATION:
             self._for_organisation()
         else:
@@ -406,39 +455,43 @@ class SignForm(forms.Form):
         # The website stands beside the name, on the page and in the error summary.
         self.order_fields(["kind", "name", "website"])
         fields = self.fields
-        fields["name"].label = "Organisation's name"
+        fields["name"].label = _("Organisation's name")
         fields["name"].help_text = ""
-        fields["name"].error_messages["required"] = "Enter the organisation's name."
+        fields["name"].error_messages["required"] = _("Enter the organisation's name.")
         fields["name"].widget.attrs["autocomplete"] = "organization"
-        fields["email"].label = "Your email address"
+        fields["email"].label = _("Your email address")
         category = fields["category"]
-        category.label = "What kind of organisation is it?"
+        category.label = _("What kind of organisation is it?")
         category.required = True
         category.choices = [
-            ("", "Choose one"),
+            ("", pgettext_lazy("kind of organisation", "Choose one")),
             *((c.value, c.label) for c in ORGANISATION_CATEGORIES),
         ]
         category.initial = ""
         category.help_text = ""
         category.error_messages = {
-            "required": "Choose what kind of organisation this is: organisations must say.",
-            "invalid_choice": "You are signing for an organisation: choose one of the "
-            "organisation kinds.",
+            "required": _("Choose what kind of organisation this is: organisations must say."),
+            "invalid_choice": _(
+                "You are signing for an organisation: choose one of the organisation kinds."
+            ),
         }
-        fields["statement"].help_text = "Why you sign, shown publicly. Up to 1,000 characters."
+        fields["statement"].help_text = _("Why you sign, shown publicly. Up to 1,000 characters.")
 
     def clean_name(self):
         name = normalise_name(self.cleaned_data["name"])
         if not name:
-            raise forms.ValidationError("Enter a name.")
+            raise forms.ValidationError(_("Enter a name."))
         return name
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
-        _, domain = split_email(email)
+        _local_part, domain = split_email(email)
         if is_blocked_domain(domain):
             raise forms.ValidationError(
-                "We can't accept signatures from this email provider. Please use another address."
+                _(
+                    "We can't accept signatures from this email provider. "
+                    "Please use another address."
+                )
             )
         return email
 
@@ -450,8 +503,10 @@ class SignForm(forms.Form):
         cleaned = super().clean()
         if self.seconds_open is None:
             raise forms.ValidationError(
-                "This form was open for more than a day, or it was changed on the way. "
-                "Please check your details and send it again.",
+                _(
+                    "This form was open for more than a day, or it was changed on the way. "
+                    "Please check your details and send it again."
+                ),
                 code="stamp",
             )
         if self.is_organisation:

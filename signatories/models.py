@@ -19,6 +19,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from config.history import HistoricalRecords
@@ -26,34 +28,37 @@ from letters.models import Letter, ResponseEvent
 from signatories.identity import name_key, website_domain
 from signatories.slugs import validate_slug
 
+# Labels the public sees are marked for translation (lazy): pages show them in the
+# reader's language; the CSV and the API read them in English (``config.machine_readable``).
+
 
 class SignatoryKind(models.TextChoices):
-    ORGANISATION = "organisation", "Organisation"
-    INDIVIDUAL = "individual", "Individual"
+    ORGANISATION = "organisation", pgettext_lazy("kind of signatory", "Organisation")
+    INDIVIDUAL = "individual", pgettext_lazy("kind of signatory", "Individual")
 
 
 class Category(models.TextChoices):
     # Individuals
-    SURVIVOR = "survivor", "Survivor"
-    FAMILY = "family", "Family member"
-    EXPERT = "expert", "Expert"
-    ADVOCATE = "advocate", "Advocate"
+    SURVIVOR = "survivor", pgettext_lazy("category of signatory", "Survivor")
+    FAMILY = "family", pgettext_lazy("category of signatory", "Family member")
+    EXPERT = "expert", pgettext_lazy("category of signatory", "Expert")
+    ADVOCATE = "advocate", pgettext_lazy("category of signatory", "Advocate")
     # Organisations
-    CHARITY = "charity", "Charity"
-    NGO = "ngo", "NGO"
-    NETWORK = "network", "Collective, coalition or network"
-    ADVOCACY_GROUP = "advocacy_group", "Advocacy group"
-    ACADEMIC = "academic", "Academic institution"
-    COMPANY = "company", "Company"
-    PUBLIC_BODY = "public_body", "Public body"
+    CHARITY = "charity", pgettext_lazy("category of signatory", "Charity")
+    NGO = "ngo", pgettext_lazy("category of signatory", "NGO")
+    NETWORK = "network", pgettext_lazy("category of signatory", "Collective, coalition or network")
+    ADVOCACY_GROUP = "advocacy_group", pgettext_lazy("category of signatory", "Advocacy group")
+    ACADEMIC = "academic", pgettext_lazy("category of signatory", "Academic institution")
+    COMPANY = "company", pgettext_lazy("category of signatory", "Company")
+    PUBLIC_BODY = "public_body", pgettext_lazy("category of signatory", "Public body")
     # Either
-    OTHER = "other", "Other"
+    OTHER = "other", pgettext_lazy("category of signatory", "Other")
     # Individuals who chose not to say. An explicit code rather than an empty value: the
     # CSV and JSON keep one stable code per row (an empty cell would read as missing data),
     # the category filter can select it (an empty filter value means "all"), and every
     # breakdown, tally and label handles it like any other category, with no NULL or ""
     # special case. Shown publicly as "Not stated".
-    PREFER_NOT_TO_SAY = "prefer_not_to_say", "Not stated"
+    PREFER_NOT_TO_SAY = "prefer_not_to_say", pgettext_lazy("category of signatory", "Not stated")
 
 
 INDIVIDUAL_CATEGORIES = [
@@ -95,10 +100,10 @@ def _category_fits_kind_condition() -> Q:
 
 
 class Display(models.TextChoices):
-    FULL = "full", "Full name"
-    FIRST_NAME = "first_name", "First name only"
-    INITIALS = "initials", "Initials only"
-    ANONYMOUS = "anonymous", "Anonymous"
+    FULL = "full", pgettext_lazy("how a signer's name is shown", "Full name")
+    FIRST_NAME = "first_name", pgettext_lazy("how a signer's name is shown", "First name only")
+    INITIALS = "initials", pgettext_lazy("how a signer's name is shown", "Initials only")
+    ANONYMOUS = "anonymous", pgettext_lazy("how a signer's name is shown", "Anonymous")
 
 
 class SignatureStatus(models.TextChoices):
@@ -130,10 +135,16 @@ def awaiting_confirmation() -> Q:
 
 
 class Verification(models.TextChoices):
-    UNVERIFIED = "unverified", "Not yet verified"
-    STAFF_VETTED = "staff_vetted", "Checked by staff"
-    ORGANISATION_CONFIRMED = "organisation_confirmed", "Confirmed by the organisation"
-    EMAIL_CONFIRMED = "email_confirmed", "Confirmed by email"
+    UNVERIFIED = "unverified", pgettext_lazy("verification of a signature", "Not yet verified")
+    STAFF_VETTED = "staff_vetted", pgettext_lazy("verification of a signature", "Checked by staff")
+    ORGANISATION_CONFIRMED = (
+        "organisation_confirmed",
+        pgettext_lazy("verification of a signature", "Confirmed by the organisation"),
+    )
+    EMAIL_CONFIRMED = (
+        "email_confirmed",
+        pgettext_lazy("verification of a signature", "Confirmed by email"),
+    )
 
 
 # The states a public list marks with a badge: each says someone checked. An unchecked
@@ -145,10 +156,10 @@ VERIFIED_STATES = (
 )
 
 VERIFICATION_EXPLANATIONS = {
-    Verification.UNVERIFIED: "Recorded as received; not yet checked.",
-    Verification.STAFF_VETTED: "Our staff checked that this signatory is real and did sign.",
-    Verification.ORGANISATION_CONFIRMED: "The organisation confirmed its signature itself.",
-    Verification.EMAIL_CONFIRMED: "The signer confirmed through a link sent to their email.",
+    Verification.UNVERIFIED: _("Recorded as received; not yet checked."),
+    Verification.STAFF_VETTED: _("Our staff checked that this signatory is real and did sign."),
+    Verification.ORGANISATION_CONFIRMED: _("The organisation confirmed its signature itself."),
+    Verification.EMAIL_CONFIRMED: _("The signer confirmed through a link sent to their email."),
 }
 
 
@@ -543,6 +554,15 @@ class Signature(models.Model):
     follow_up = models.BooleanField(
         default=False,
         help_text="The signer asked to be emailed when a recipient answers the letter.",
+    )
+    # Not in any public output (the CSV, the API, pages): it can hint at where someone is
+    # from. Erased with the email by ``anonymise_closed``: it serves only to write to them.
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="The site's language when they signed on the public form (a code such as "
+        "“fr”): their emails are written in it. Empty: the site's default language.",
     )
     moderation_reason = models.CharField(
         max_length=200,

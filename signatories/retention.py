@@ -2,8 +2,10 @@
 enough (``RETENTION_DAYS``, 180 by default), from the records and from their history.
 
 What is erased, for every signature on a letter closed at least that many days ago:
-the email the signer gave, its normalised form, and the IP address; and the email of each
-individual signatory all of whose signatures are on such letters. Organisations keep
+the email the signer gave, its normalised form, the IP address and the language their
+emails were written in (it served only to write to them, and hints at where they are
+from); and the email of each individual signatory all of whose signatures are on such
+letters. Organisations keep
 their contact address: it belongs to the organisation, and staff reuse it across letters.
 Names, displays, statements and counts are untouched, so every public page stays the same.
 
@@ -51,7 +53,9 @@ def letters_past_retention(*, days: int, today: datetime.date | None = None):
 
 
 def _holding_private_data(queryset):
-    return queryset.filter(~Q(email="") | ~Q(email_normalised="") | Q(ip_address__isnull=False))
+    return queryset.filter(
+        ~Q(email="") | ~Q(email_normalised="") | Q(ip_address__isnull=False) | ~Q(language="")
+    )
 
 
 @transaction.atomic
@@ -102,7 +106,7 @@ def anonymise_closed(
         )
     expired = list(expired.only("pk", "signatory_id"))
     set_aside(expired)
-    erased = {"email": "", "email_normalised": "", "ip_address": None}
+    erased = {"email": "", "email_normalised": "", "ip_address": None, "language": ""}
     return RetentionReport(
         cutoff=cutoff,
         letters=len(letter_ids),

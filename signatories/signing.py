@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from letters.models import Letter
 from signatories import resilience
@@ -39,12 +40,19 @@ from signatories.submissions import same_address, set_aside, stands
 from signatories.tallies import schedule_refresh
 from signatories.tasks import send_signature_email
 
-CONSENT_TEXT = (
+# Marked for translation, kept in English here: the form shows it in the signer's language
+# (``consent_text``), and the signature keeps it as it was shown to them.
+CONSENT_TEXT = gettext_noop(
     "I agree that my signature may be published on this letter and counted: my name as I "
     "chose above (no name if anonymous), with my country, category, role, affiliation and "
     "statement. If I sign for an organisation, I may sign on its behalf. I can withdraw at "
     "any time with the link in my emails."
 )
+
+
+def consent_text() -> str:
+    """The consent wording in the active language: as the form showed it."""
+    return gettext(CONSENT_TEXT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +94,9 @@ def _signatory_values(details: SignerDetails) -> dict:
     }
 
 
-def _signature_values(details: SignerDetails, *, ip_address, hold_reason: str) -> dict:
+def _signature_values(
+    details: SignerDetails, *, ip_address, hold_reason: str, language: str
+) -> dict:
     now = timezone.now()
     is_person = details.kind == SignatoryKind.INDIVIDUAL
     return {
@@ -100,11 +110,12 @@ def _signature_values(details: SignerDetails, *, ip_address, hold_reason: str) -
         "verified_by": None,
         "email": details.email,
         "ip_address": ip_address,
-        "consent_text": CONSENT_TEXT,
+        "consent_text": consent_text(),
         "consented_at": now,
         "confirmed_at": None,
         "follow_up": details.follow_up,
         "moderation_reason": hold_reason,
+        "language": language,
     }
 
 
@@ -114,9 +125,13 @@ def sign_letter(
     details: SignerDetails,
     ip_address: str | None,
     hold_reason: str = "",
+    language: str = "",
     send_email: bool = True,
 ) -> Signature:
     """Record a submission of the public form and queue the email with its link.
+
+    ``language`` is the one the form was shown in (``Signature.language``): every email
+    to the signer about this signature is written in it; empty, the site's default.
 
     Every submission is its own unconfirmed signature, whatever the address did before:
     only the link emailed for it can publish it, with exactly these details, so nobody
@@ -136,7 +151,9 @@ def sign_letter(
             letter=letter,
             signatory=signatory,
             email_normalised=normalise_email(details.email),
-            **_signature_values(details, ip_address=ip_address, hold_reason=hold_reason),
+            **_signature_values(
+                details, ip_address=ip_address, hold_reason=hold_reason, language=language
+            ),
         )
         signature.save_without_historical_record()
         if send_email and not resilience.enqueue(send_signature_email, signature.pk, "confirm"):

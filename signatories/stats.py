@@ -5,11 +5,28 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext, pgettext_lazy
 from django_countries.fields import Country
 
 from signatories.counts import sums
 from signatories.models import Category, SignatoryKind
+
+# The kind after a category in a bar's label, as part of a phrase: "Charity (organisation)".
+KIND_IN_LABEL = {
+    SignatoryKind.ORGANISATION: pgettext_lazy(
+        "kind of signatory, after a category", "organisation"
+    ),
+    SignatoryKind.INDIVIDUAL: pgettext_lazy("kind of signatory, after a category", "individual"),
+}
+
+
+def category_label(category: str, kind: str) -> str:
+    """A category with the kind it is counted for, in the active language: "Other
+    (individual)" and "Other (organisation)" are two bars."""
+    return pgettext("a category of signatory, then its kind", "%(category)s (%(kind)s)") % {
+        "category": Category(category).label if category in Category.values else category,
+        "kind": KIND_IN_LABEL.get(kind, kind),
+    }
 
 
 @dataclass(frozen=True)
@@ -62,13 +79,10 @@ class Totals:
             individuals=summed.individuals,
             countries=summed.countries,
         )
-        category_labels = dict(Category.choices)
-        kind_labels = dict(SignatoryKind.choices)
         for (kind, category), count in _largest_first(summed.by_category):
             totals.by_category.append(
                 Bar(
-                    label=f"{category_labels.get(category, category)} "
-                    f"({kind_labels.get(kind, kind).lower()})",
+                    label=category_label(category, kind),
                     count=count,
                     percent=_percent(count, totals.total),
                     value=category,

@@ -10,6 +10,11 @@ itself again to run later, ``RETRY_DELAYS`` apart (1 min, 5 min, 30 min, 2 h), t
 up. It catches the error rather than raising it: a raised error's text, which may name the
 address, would be stored in the task's row. Staff see failures instead on the signature
 (``email_failed_at``, ``email_error``) and on each follow-up delivery.
+
+Each email is written in its signer's language (``Signature.language``, the language the
+sign form was shown in; the site's default when none was recorded), whatever language the
+task runs in: its subject, its text, and its links, which lead to the pages in that
+language (``in_signers_language``).
 """
 
 import datetime
@@ -22,10 +27,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.tasks import task
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from config.mail import SiteEmailMessage
-from letters.models import ResponseEvent
+from letters.models import EventKind, ResponseEvent
 from signatories import resilience
 from signatories.abuse import ip_limit_reason, over_email_limit
 from signatories.links import Purpose, link
@@ -35,8 +42,18 @@ from signatories.submissions import same_address, set_aside, standing_signature
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
-    "confirm": "Confirm your signature: {title}",
-    "already_signed": "You have already signed: {title}",
+    # Translators: an email's subject; %(title)s is the letter's title.
+    "confirm": _("Confirm your signature: %(title)s"),
+    # Translators: an email's subject; %(title)s is the letter's title.
+    "already_signed": _("You have already signed: %(title)s"),
+}
+# How a follow-up's subject says what the recipient did, after its name: "Meta: replied".
+ANSWERED = {
+    EventKind.ACKNOWLEDGED: pgettext_lazy("follow-up email subject", "acknowledged receipt"),
+    EventKind.REPLIED: pgettext_lazy("follow-up email subject", "replied"),
+    EventKind.MET: pgettext_lazy("follow-up email subject", "met the signatories"),
+    EventKind.COMMITTED: pgettext_lazy("follow-up email subject", "committed to act"),
+    EventKind.DECLINED: pgettext_lazy("follow-up email subject", "declined"),
 }
 # Seconds to wait before attempt 2, 3, 4 and 5 of a failed send; then give up.
 RETRY_DELAYS = (60, 5 * 60, 30 * 60, 2 * 60 * 60)
@@ -45,10 +62,22 @@ RETRY_DELAYS = (60, 5 * 60, 30 * 60, 2 * 60 * 60)
 BATCH_SIZE = 20
 
 
+def in_signers_language(signature: Signature):
+    """Everything an email to this signer says, in their language: a context in which to
+    write its subject, render its text and reverse its links (``/fr/…`` for French)."""
+    return translation.override(signature.language or settings.LANGUAGE_CODE)
+
+
 def _message(*, to: str, subject: str, template: str, context: dict, headers=None):
+    """An email, written in the active language (callers are ``in_signers_language``)."""
     body = render_to_string(template, {**context, "site_url": settings.SITE_URL})
-    # Auto-Submitted keeps out-of-office replies away (RFC 3834).
-    headers = {"Auto-Submitted": "auto-generated", **(headers or {})}
+    # Auto-Submitted keeps out-of-office replies away (RFC 3834); Content-Language tells
+    # mail programs (and their screen readers) which language the text is in (RFC 3282).
+    headers = {
+        "Auto-Submitted": "auto-generated",
+        "Content-Language": translation.get_language() or settings.LANGUAGE_CODE,
+        **(headers or {}),
+    }
     return SiteEmailMessage(subject=subject, body=body, to=[to], headers=headers)
 
 
@@ -134,6 +163,9 @@ def send_signature_email(signature_id: int, kind: str, attempt: int = 1) -> bool
     )
     if signature is None or not signature.email or kind not in SUBJECTS:
         return False
+    # The submission's language, also for the reminder sent instead about the signature
+    # that stands: it answers this submission (the standing one's record is left as it is).
+    language = signature.language
     if kind == "confirm" and not signature.is_awaiting_confirmation:
         return False
     if attempt > 1 and signature.email_failed_at is None:
@@ -149,19 +181,21 @@ def send_signature_email(signature_id: int, kind: str, attempt: int = 1) -> bool
             set_aside([signature])
             signature, kind = standing, "already_signed"
             signature_id = signature.pk  # retries and failure marks are about this one
-    context = {
-        "signature": signature,
-        "letter": signature.letter,
-        "confirm_url": link(signature, Purpose.CONFIRM),
-        "withdraw_url": link(signature, Purpose.WITHDRAW),
-        "valid_days": settings.SIGN_CONFIRMATION_MAX_AGE // 86400,
-    }
-    message = _message(
-        to=signature.email,
-        subject=SUBJECTS[kind].format(title=signature.letter.title),
-        template=f"signatories/email/{kind}.txt",
-        context=context,
-    )
+    with translation.override(language or settings.LANGUAGE_CODE):
+        context = {
+            "signature": signature,
+            "letter": signature.letter,
+            "confirm_url": link(signature, Purpose.CONFIRM),
+            "withdraw_url": link(signature, Purpose.WITHDRAW),
+            "valid_days": settings.SIGN_CONFIRMATION_MAX_AGE // 86400,
+        }
+        message = _message(
+            to=signature.email,
+            # i18n: letter text in the signer's language once letters.translations lands
+            subject=SUBJECTS[kind] % {"title": signature.letter.title},
+            template=f"signatories/email/{kind}.txt",
+            context=context,
+        )
     try:
         message.send()
     except OSError as error:  # smtplib's errors, refused connections and timeouts alike
@@ -213,25 +247,39 @@ def followers_not_yet_emailed(event: ResponseEvent):
 
 
 def _follow_up_message(event: ResponseEvent, signature: Signature) -> SiteEmailMessage:
+    """The email about ``event`` to one follower, in the follower's language."""
     letter = event.addressee.letter
-    unfollow_url = link(signature, Purpose.UNFOLLOW)
-    return _message(
-        to=signature.email,
-        subject=f"{event.addressee.recipient}: {event.get_kind_display().lower()} — {letter.title}",
-        template="signatories/email/response.txt",
-        context={
-            "event": event,
-            "letter": letter,
-            "addressee": event.addressee,
-            "unfollow_url": unfollow_url,
-            "withdraw_url": link(signature, Purpose.WITHDRAW),
-        },
-        # One-click unsubscribe (RFC 8058): mail providers POST to the stop link.
-        headers={
-            "List-Unsubscribe": f"<{unfollow_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
+    with in_signers_language(signature):
+        unfollow_url = link(signature, Purpose.UNFOLLOW)
+        answered = ANSWERED.get(event.kind) or event.get_kind_display().lower()
+        # Translators: an organisation's name, what it did, then the letter's title, e.g.
+        # "Meta: replied — Protect children online".
+        subject = pgettext("follow-up email subject", "%(recipient)s: %(answered)s — %(title)s")
+        return _message(
+            to=signature.email,
+            subject=subject
+            % {
+                "recipient": event.addressee.recipient.name,
+                "answered": answered,
+                # i18n: letter text in the signer's language once letters.translations lands
+                "title": letter.title,
+            },
+            template="signatories/email/response.txt",
+            context={
+                # i18n: letter text in the signer's language once letters.translations lands
+                # (the email quotes the letter's title and the event's summary)
+                "event": event,
+                "letter": letter,
+                "addressee": event.addressee,
+                "unfollow_url": unfollow_url,
+                "withdraw_url": link(signature, Purpose.WITHDRAW),
+            },
+            # One-click unsubscribe (RFC 8058): mail providers POST to the stop link.
+            headers={
+                "List-Unsubscribe": f"<{unfollow_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
 
 
 def _claim(event: ResponseEvent, signature: Signature) -> FollowUpDelivery | None:

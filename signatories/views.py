@@ -5,7 +5,8 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import condition
@@ -13,6 +14,7 @@ from django_countries import countries
 from django_countries.fields import Country
 
 from config.http import public_page
+from config.machine_readable import in_english
 from letters.models import Letter
 from signatories.abuse import client_ip, filled_too_fast
 from signatories.exports import (
@@ -50,10 +52,12 @@ def _csv_version(request: HttpRequest, slug: str) -> str | None:
     return public_list_version(Signature.objects.public_on(letter), salt=salt)
 
 
+@in_english
 @public_page
 @condition(etag_func=_csv_version)
 def letter_signatures_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    """The letter's public signatory list as CSV, with the page's filters."""
+    """The letter's public signatory list as CSV, with the page's filters: codes and
+    English labels, in whatever language it is asked for (``config.machine_readable``)."""
     letter = get_object_or_404(Letter.objects.published(), slug=slug)
     filterset = SignatureFilter(
         request.GET,
@@ -67,10 +71,12 @@ def letter_signatures_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return csv_response(csv_lines(PUBLIC_COLUMNS, rows), filename=filename)
 
 
+@in_english
 @public_page
 def letter_count(request: HttpRequest, slug: str) -> JsonResponse:
     """The letter's counts for other sites and widgets: small, cached a minute, and as
-    fresh as the letter's page."""
+    fresh as the letter's page. The same whatever the request's language (its ``url`` is
+    the letter's address without a language prefix)."""
     letter = get_object_or_404(Letter.objects.published().select_related("tally"), slug=slug)
     tally = tally_of(letter)
     return JsonResponse(
@@ -174,7 +180,7 @@ def country_detail(request: HttpRequest, code: str) -> HttpResponse:
             "country": country,
             "totals": Totals.from_rows(row for _, rows in by_letter for row in rows),
             "page": page,
-            "map_label": f"{country.name} on the world map",
+            "map_label": gettext("%(country)s on the world map") % {"country": country.name},
         },
     )
 
@@ -221,6 +227,8 @@ def record_public_signature(request: HttpRequest, *, letter: Letter, form: SignF
             details=form.signer_details(),
             ip_address=client_ip(request),
             hold_reason="; ".join(held),
+            # The page's language: the signer's emails are written in it.
+            language=(translation.get_language() or "")[:16],
         )
 
 

@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import ngettext
 from django_countries import countries as all_countries
 
 ASSET = Path(__file__).resolve().parent / "data" / "world-110m.json"
@@ -40,6 +41,27 @@ def country_names(language: str | None) -> dict[str, str]:
     per language, instead of a lookup per country drawn on every page."""
     with translation.override(language):
         return {country.code: str(country.name) for country in all_countries}
+
+
+def country_count_label(name: str, count: int, noun: str) -> str:
+    """A country's link on the map, named with its count: "France: 1,234 signatories".
+    ``noun`` is "signatory,signatories" or "signature,signatures" (as ``pluralize`` takes
+    it), each a whole sentence for translators; another noun is put together in English."""
+    figure = number_format(count, force_grouping=True)
+    values = {"country": name, "count": figure}
+    if noun == "signatory,signatories":
+        return (
+            ngettext(
+                "%(country)s: %(count)s signatory", "%(country)s: %(count)s signatories", count
+            )
+            % values
+        )
+    if noun == "signature,signatures":
+        return (
+            ngettext("%(country)s: %(count)s signature", "%(country)s: %(count)s signatures", count)
+            % values
+        )
+    return f"{name}: {figure} {pluralize(count, noun)}"
 
 
 @dataclass(frozen=True)
@@ -85,7 +107,7 @@ class WorldMap:
         for country in self.countries:
             if not country.count:
                 continue
-            label = f"{country.name}: {intcomma(country.count)} {pluralize(country.count, noun)}"
+            label = country_count_label(country.name, country.count, noun)
             linked.append(
                 format_html(
                     '<a href="{}" aria-label="{}"{}><title>{}</title>'

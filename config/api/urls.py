@@ -5,13 +5,16 @@ from drf_spectacular.views import SpectacularJSONAPIView
 from config.api import views
 from config.api.limits import rate_limited
 from config.http import public_page
+from config.machine_readable import in_english
 
 app_name = "api"
 
 
 def public(view):
-    """Counted per IP first (every request, cached or not), then cached like a page."""
-    return rate_limited(public_page(view))
+    """Counted per IP first (every request, cached or not), then cached like a page; in
+    English whatever the request's language (``config.machine_readable``): stable codes
+    and English labels, errors and links."""
+    return in_english(rate_limited(public_page(view)))
 
 
 urlpatterns = [

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.http import QueryDict
 from django_countries import countries
 
+from config.machine_readable import english
 from signatories.importers.cleaning import choice_key, known_value
 from signatories.importers.report import ImportReport, ImportRow
 from signatories.models import (
@@ -33,7 +34,7 @@ CHOICES = {
 }
 # How the page names a column whose values are mapped.
 COLUMN_LABELS = {
-    f"category@{kind.value}": f"category ({kind.label.lower()}s)" for kind in SignatoryKind
+    f"category@{kind.value}": f"category ({english(kind.label).lower()}s)" for kind in SignatoryKind
 }
 
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils import timezone
 
+from config.machine_readable import english
 from signatories.importers.countries import country_code
 from signatories.importers.report import (
     FileRejected,
@@ -300,18 +301,18 @@ def choice_key(text: str) -> str:
 
 KINDS = {
     **{choice_key(kind.value): kind for kind in SignatoryKind},
-    **{choice_key(kind.label): kind for kind in SignatoryKind},
+    **{choice_key(english(kind.label)): kind for kind in SignatoryKind},
     "organization": SignatoryKind.ORGANISATION,
     "org": SignatoryKind.ORGANISATION,
     "person": SignatoryKind.INDIVIDUAL,
 }
 CATEGORIES = {
     **{choice_key(category.value): category for category in Category},
-    **{choice_key(category.label): category for category in Category},
+    **{choice_key(english(category.label)): category for category in Category},
 }
 DISPLAYS = {
     **{choice_key(display.value): display for display in Display},
-    **{choice_key(display.label): display for display in Display},
+    **{choice_key(english(display.label)): display for display in Display},
     "first": Display.FIRST_NAME,
     "anon": Display.ANONYMOUS,
 }
@@ -324,7 +325,7 @@ MAPPABLE = ("kind", "category", "display", "country", "verification")
 
 VERIFICATIONS = {
     **{choice_key(state.value): state for state in Verification},
-    **{choice_key(state.label): state for state in Verification},
+    **{choice_key(english(state.label)): state for state in Verification},
 }
 
 
@@ -409,7 +410,7 @@ def clean_category(raw: str, row: Cleaning) -> str | None:
         allowed = ", ".join(choice.value for choice in CATEGORIES_OF_KIND[kind])
         row.error(
             "category",
-            f"“{raw}” is not a category for {kind.label.lower()}s; use one of: {allowed}.",
+            f"“{raw}” is not a category for {english(kind.label).lower()}s; use one of: {allowed}.",
         )
     return category
 
