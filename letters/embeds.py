@@ -82,8 +82,8 @@ def embed_html(letter: Letter, *, width: int = EMBED_WIDTH, height: int = EMBED_
         absolute_url(reverse("letters:embed", args=[letter.slug])),
         width,
         height,
-        # i18n: letter text in the reader's language once letters.translations lands
-        gettext("%(title)s: signatures on %(site)s") % {"title": letter.title, "site": SITE_NAME},
+        gettext("%(title)s: signatures on %(site)s")
+        % {"title": letter.text.title, "site": SITE_NAME},
         EMBED_SANDBOX,
     )
 
@@ -93,7 +93,9 @@ def embed_html(letter: Letter, *, width: int = EMBED_WIDTH, height: int = EMBED_
 def letter_embed(request: HttpRequest, slug: str) -> HttpResponse:
     """The letter's title, its count from the tally, and links to sign and to read it:
     one query whatever the number of signatures."""
-    letter = get_object_or_404(Letter.objects.published().select_related("tally"), slug=slug)
+    letter = get_object_or_404(
+        Letter.objects.published().in_language().select_related("tally"), slug=slug
+    )
     tally = tally_of(letter)
     total = tally.total if tally else 0
     return render(
@@ -155,7 +157,9 @@ def oembed(request: HttpRequest) -> JsonResponse:
     if params["format"] not in ("", "json"):
         return _error(501, "Only format=json is available.", "format")
     slug, language = _letter_slug(request, params["url"])
-    letter = Letter.objects.published().filter(slug=slug).first() if slug else None
+    letter = (
+        Letter.objects.published().in_language(language).filter(slug=slug).first() if slug else None
+    )
     if letter is None:
         return _error(404, "url is not the address of a published letter on this site.", "url")
     width = min(EMBED_WIDTH, params["maxwidth"] or EMBED_WIDTH)
@@ -164,8 +168,7 @@ def oembed(request: HttpRequest) -> JsonResponse:
         body = {
             "version": "1.0",
             "type": "rich",
-            # i18n: letter text in the reader's language once letters.translations lands
-            "title": letter.title,
+            "title": str(letter.text.title),
             "provider_name": SITE_NAME,
             "provider_url": absolute_url("/"),
             "html": embed_html(letter, width=width, height=height),

@@ -32,6 +32,7 @@ from django.utils.translation import gettext, pgettext
 from config.http import public_page
 from letters.models import ANSWER_LABELS, Addressee, Letter, Recipient, ResponseEvent
 from letters.sharing import SITE_NAME, absolute_url
+from letters.translations import translated
 
 FEED_LENGTH = 50
 
@@ -88,7 +89,7 @@ def event_entry(event: ResponseEvent, *, title: str) -> Entry:
         title=title,
         day=event.date,
         link=_answer_link(addressee.letter, addressee.recipient),
-        summary=_summary(event.summary, event.url),
+        summary=_summary(str(event.text.summary), event.url),
         category=event.kind,
         order=(2, event.pk),
     )
@@ -121,7 +122,7 @@ def answer_entry(addressee: Addressee, *, title: str) -> Entry:
         title=title,
         day=addressee.response_date,
         link=_answer_link(addressee.letter, addressee.recipient),
-        summary=_summary(addressee.response_summary, addressee.response_url),
+        summary=_summary(str(addressee.text.response_summary), addressee.response_url),
         category=addressee.response_status,
         order=(2, 0, addressee.pk),
     )
@@ -129,8 +130,11 @@ def answer_entry(addressee: Addressee, *, title: str) -> Entry:
 
 def public_events(**filters):
     """The latest public steps of recipients' answers: on published letters only."""
+    # Each summary in the reader's language where translated, in the same query.
     return (
-        ResponseEvent.objects.filter(addressee__letter__status__in=Letter.PUBLIC_STATUSES)
+        translated(
+            ResponseEvent.objects.filter(addressee__letter__status__in=Letter.PUBLIC_STATUSES)
+        )
         .filter(**filters)
         .select_related("addressee__recipient", "addressee__letter")
         .order_by("-date", "-pk")[:FEED_LENGTH]
@@ -141,7 +145,7 @@ def hand_entered_answers(**filters):
     """Dated answers staff entered on an addressee that has no timeline (which the
     letter page shows); an addressee with events is covered by its events."""
     return (
-        Addressee.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+        translated(Addressee.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES))
         .filter(**filters)
         .exclude(response_status=Addressee.ResponseStatus.AWAITING)
         .exclude(response_date=None)
@@ -228,16 +232,19 @@ class NewLettersFeed(AtomFeed):
         return absolute_url(reverse("letters:feed"))
 
     def items(self) -> list[Entry]:
-        letters = Letter.objects.published().prefetch_related(
-            Prefetch("addressees", queryset=Addressee.objects.select_related("recipient"))
-        )[:FEED_LENGTH]
+        letters = (
+            Letter.objects.published()
+            .in_language()
+            .prefetch_related(
+                Prefetch("addressees", queryset=Addressee.objects.select_related("recipient"))
+            )[:FEED_LENGTH]
+        )
         return [self.entry(letter) for letter in letters]
 
     @staticmethod
     def entry(letter: Letter) -> Entry:
         recipients = [addressee.recipient.name for addressee in letter.addressees.all()]
-        # i18n: letter text in the reader's language once letters.translations lands
-        summary = _summary(letter.summary)
+        summary = _summary(str(letter.text.summary))
         if recipients:
             addressed = gettext("Addressed to %(recipients)s.") % {
                 "recipients": ", ".join(recipients)
@@ -248,7 +255,7 @@ class NewLettersFeed(AtomFeed):
             summary += format_html("<p>{}</p>", organised)
         return Entry(
             id=tag_uri(letter.created_at.date(), f"letter-{letter.pk}"),
-            title=letter.title,
+            title=str(letter.text.title),
             day=letter.published_on or letter.created_at.date(),
             link=absolute_url(letter.get_absolute_url()),
             summary=summary,
@@ -260,10 +267,10 @@ class LetterUpdatesFeed(AtomFeed):
     """A letter's news: published, delivered, each recipient's answers, closed."""
 
     def get_object(self, request, slug: str) -> Letter:
-        return get_object_or_404(Letter.objects.published(), slug=slug)
+        return get_object_or_404(Letter.objects.published().in_language(), slug=slug)
 
     def title(self, letter: Letter) -> str:
-        return gettext("%(title)s: answers and updates") % {"title": letter.title}
+        return gettext("%(title)s: answers and updates") % {"title": letter.text.title}
 
     def subtitle(self, letter: Letter) -> str:
         return gettext("How each recipient has answered the letter, and its other news.")
@@ -314,7 +321,6 @@ class RecipientAnswersFeed(AtomFeed):
         return absolute_url(reverse("letters:recipient_feed", args=[recipient.slug]))
 
     def items(self, recipient: Recipient) -> list[Entry]:
-        # i18n: letter text in the reader's language once letters.translations lands
         events = [
             event_entry(
                 event, title=answer_to(event.get_kind_display(), event.addressee.letter.title)

@@ -101,8 +101,8 @@ def share_links(letter: Letter) -> list[ShareLink]:
     to that server; it has no tracking or advertising. mastodonshare.com does the same
     but is closed source."""
     url = absolute_url(letter.get_absolute_url())
-    # i18n: letter text in the reader's language once letters.translations lands
-    text = f"{letter.title}: {letter.summary}" if letter.summary else letter.title
+    title, summary = str(letter.text.title), str(letter.text.summary)
+    text = f"{title}: {summary}" if summary else title
     body = text + "\n\n" + gettext("Read and sign: %(url)s") % {"url": url}
     share_on = pgettext("share link, before a network's name", "Share on")
 
@@ -115,23 +115,22 @@ def share_links(letter: Letter) -> list[ShareLink]:
         ShareLink(
             email,
             pgettext("share link, before “Email”", "Share by"),
-            "mailto:?" + _query(subject=letter.title, body=body),
+            "mailto:?" + _query(subject=title, body=body),
             pgettext("share link", "Share by email"),
         ),
-        on("X", "https://twitter.com/intent/tweet?" + _query(text=letter.title, url=url)),
-        on("Bluesky", "https://bsky.app/intent/compose?" + _query(text=f"{letter.title} {url}")),
-        on("Mastodon", "https://s2f.kytta.dev/?" + _query(text=f"{letter.title} {url}")),
+        on("X", "https://twitter.com/intent/tweet?" + _query(text=title, url=url)),
+        on("Bluesky", "https://bsky.app/intent/compose?" + _query(text=f"{title} {url}")),
+        on("Mastodon", "https://s2f.kytta.dev/?" + _query(text=f"{title} {url}")),
         on("LinkedIn", "https://www.linkedin.com/sharing/share-offsite/?" + _query(url=url)),
-        on("WhatsApp", "https://wa.me/?" + _query(text=f"{letter.title} {url}")),
+        on("WhatsApp", "https://wa.me/?" + _query(text=f"{title} {url}")),
     ]
 
 
 def share_image_png(letter: Letter, recorded: int) -> bytes:
     """The letter's 1200×630 share image, drawn once per title and figures."""
     headline = Headline.of(letter, recorded)
-    # i18n: letter text in the reader's language once letters.translations lands
     drawn = (
-        letter.title,
+        str(letter.text.title),
         headline.figure,
         headline.note,
         SITE_NAME,

@@ -79,7 +79,15 @@ class ShownText:
 
     @cached_property
     def translated_fields(self) -> list[str]:
-        return [field for field in self._obj.TRANSLATED_FIELDS if getattr(self, field).translated]
+        """The fields shown in translation (read from the annotations alone, so that a
+        row read with ``.only()`` loads none of its deferred originals)."""
+        if not self._language:
+            return []
+        return [
+            field
+            for field in self._obj.TRANSLATED_FIELDS
+            if getattr(self._obj, f"translated_{field}", None)
+        ]
 
     @property
     def is_translation(self) -> bool:

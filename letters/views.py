@@ -182,7 +182,9 @@ def recipient_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def share_image(request: HttpRequest, slug: str) -> HttpResponse:
     """The image social networks show beside a shared letter (``og:image``): its title
     and its current figures, in one query whatever the number of signatures."""
-    letter = get_object_or_404(Letter.objects.published().select_related("tally"), slug=slug)
+    letter = get_object_or_404(
+        Letter.objects.published().in_language().select_related("tally"), slug=slug
+    )
     tally = tally_of(letter)
     png = share_image_png(letter, tally.total if tally else 0)
     return HttpResponse(png, content_type="image/png")

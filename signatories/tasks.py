@@ -32,7 +32,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext, pgettext_lazy
 
 from config.mail import SiteEmailMessage
-from letters.models import EventKind, ResponseEvent
+from letters.models import EventKind, Letter, ResponseEvent
+from letters.translations import translated
 from signatories import resilience
 from signatories.abuse import ip_limit_reason, over_email_limit
 from signatories.links import Purpose, link
@@ -182,17 +183,18 @@ def send_signature_email(signature_id: int, kind: str, attempt: int = 1) -> bool
             signature, kind = standing, "already_signed"
             signature_id = signature.pk  # retries and failure marks are about this one
     with translation.override(language or settings.LANGUAGE_CODE):
+        # The letter's title in the signer's language where it is translated.
+        letter = Letter.objects.in_language().get(pk=signature.letter_id)
         context = {
             "signature": signature,
-            "letter": signature.letter,
+            "letter": letter,
             "confirm_url": link(signature, Purpose.CONFIRM),
             "withdraw_url": link(signature, Purpose.WITHDRAW),
             "valid_days": settings.SIGN_CONFIRMATION_MAX_AGE // 86400,
         }
         message = _message(
             to=signature.email,
-            # i18n: letter text in the signer's language once letters.translations lands
-            subject=SUBJECTS[kind] % {"title": signature.letter.title},
+            subject=SUBJECTS[kind] % {"title": letter.text.title},
             template=f"signatories/email/{kind}.txt",
             context=context,
         )
@@ -248,8 +250,15 @@ def followers_not_yet_emailed(event: ResponseEvent):
 
 def _follow_up_message(event: ResponseEvent, signature: Signature) -> SiteEmailMessage:
     """The email about ``event`` to one follower, in the follower's language."""
-    letter = event.addressee.letter
     with in_signers_language(signature):
+        # The letter's title and the answer's summary in the signer's language where
+        # they are translated.
+        letter = Letter.objects.in_language().get(pk=event.addressee.letter_id)
+        event = (
+            translated(ResponseEvent.objects.filter(pk=event.pk))
+            .select_related("addressee__recipient")
+            .get()
+        )
         unfollow_url = link(signature, Purpose.UNFOLLOW)
         answered = ANSWERED.get(event.kind) or event.get_kind_display().lower()
         # Translators: an organisation's name, what it did, then the letter's title, e.g.
@@ -261,13 +270,10 @@ def _follow_up_message(event: ResponseEvent, signature: Signature) -> SiteEmailM
             % {
                 "recipient": event.addressee.recipient.name,
                 "answered": answered,
-                # i18n: letter text in the signer's language once letters.translations lands
-                "title": letter.title,
+                "title": letter.text.title,
             },
             template="signatories/email/response.txt",
             context={
-                # i18n: letter text in the signer's language once letters.translations lands
-                # (the email quotes the letter's title and the event's summary)
                 "event": event,
                 "letter": letter,
                 "addressee": event.addressee,

@@ -186,9 +186,10 @@ def country_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _signable_letter(slug: str) -> Letter:
-    fields = ["slug", "title", "summary", "status", "closed_on"]
+    fields = ["slug", "title", "summary", "language", "status", "closed_on"]
     fields += ["accepts_public_signatures", "moderate_public_signatures"]
-    return get_object_or_404(Letter.objects.published().only(*fields), slug=slug)
+    # The title and summary in the signer's language where translated (``letter.text``).
+    return get_object_or_404(Letter.objects.published().in_language().only(*fields), slug=slug)
 
 
 @never_cache
@@ -256,7 +257,7 @@ def _signature_from_link(token: str, purpose: Purpose) -> Signature:
 
 
 def _link_refused(request: HttpRequest, slug: str, error: LinkError, purpose: Purpose):
-    letter = Letter.objects.published().filter(slug=slug).first()
+    letter = Letter.objects.published().in_language().filter(slug=slug).first()
     return render(
         request,
         "signatories/link_refused.html",

@@ -33,7 +33,7 @@ SIGNATORIES_USED_BY_LETTERS = {
     "signatories.tasks",
 }
 # All that signatories uses of letters.
-LETTERS_USED_BY_SIGNATORIES = {"letters.models"}
+LETTERS_USED_BY_SIGNATORIES = {"letters.models", "letters.translations"}
 
 
 def module_files(root: Path, packages=PACKAGES) -> dict[str, Path]:

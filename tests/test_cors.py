@@ -34,6 +34,7 @@ READABLE_CROSS_ORIGIN = {
     "signatories:delivered": False,  # the page about it; its file is the public read
     "letters:embed": False,  # framed, not fetched: its headers are about framing
     "healthz": False,
+    "choose_language": False,  # a redirect that sets a cookie: nothing for a script to read
     "robots": False,
     "favicon": False,
     "sitemap": False,

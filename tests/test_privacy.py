@@ -133,6 +133,7 @@ NOT_SCANNED = {
     "signatories:confirm",
     "signatories:withdraw",
     "signatories:unfollow",
+    "choose_language",  # the language switcher's redirect: no page, nothing from the database
 }
 
 

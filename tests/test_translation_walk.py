@@ -27,7 +27,7 @@ from django.core.cache import caches
 from django.db import models
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import trans_real
 
 from letters.models import (
@@ -266,6 +266,7 @@ def seed() -> dict:
         statement="Zorg statement.",
         featured=True,
         verification=Signature.Verification.STAFF_VETTED,
+        verified_at=timezone.now(),
     )
     for name, display, country in (
         ("Zelda Fullname", "full", "FR"),
