@@ -80,6 +80,13 @@ ROBOTS_DISALLOWED = [
     "/letters/*/withdraw/",
     "/letters/*/news/stop/",
     "/letters/*/sign/sent/",
+    # The same pages in the other languages (/fr/letters/…/confirm/…); `*` spans the prefix.
+    "/*/letters/*/confirm/",
+    "/*/letters/*/withdraw/",
+    "/*/letters/*/news/stop/",
+    "/*/letters/*/sign/sent/",
+    # The language switcher's redirect: it sets a cookie and has nothing to read.
+    "/language/",
 ]
 
 

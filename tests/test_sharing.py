@@ -428,6 +428,11 @@ def test_robots_txt_allows_public_pages_and_keeps_out_the_admin_and_emailed_link
         "/letters/*/withdraw/",
         "/letters/*/news/stop/",
         "/letters/*/sign/sent/",
+        "/*/letters/*/confirm/",
+        "/*/letters/*/withdraw/",
+        "/*/letters/*/news/stop/",
+        "/*/letters/*/sign/sent/",
+        "/language/",
     ]
     assert not any(path in ("/", "/letters/") for path in disallowed)
     assert f"Sitemap: {settings.SITE_URL}/sitemap.xml" in lines
