@@ -171,3 +171,41 @@ def test_one_signature_counts_once_on_every_language_page(client):
         assert "Ada Example" in html
         counts.add(tuple(re.findall(r"<dd>(\d+)</dd>", html)))
     assert len(counts) == 1
+
+
+def test_signing_in_french_gives_french_emails_and_one_signature_on_every_page(
+    client, django_capture_on_commit_callbacks, settings
+):
+    """The shipped French catalogue, end to end: the sign form on /fr/, the email as an SMTP
+    server would receive it (subject encoded, French text, /fr/ links, the summary in
+    French), and once confirmed, one signature counted on every language's page."""
+    from email import message_from_bytes
+    from email.header import decode_header, make_header
+
+    from django.core import mail
+
+    from letters.models import LetterTranslation
+    from tests.helpers import sign_data
+
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    letter = make_letter(title="Protect children", slug="protect", accepts_public_signatures=True)
+    LetterTranslation.objects.create(letter=letter, language="fr", title="Protégez les enfants")
+    with translation.override("fr"):
+        sign_url = reverse("signatories:sign", args=[letter.slug])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(sign_url, sign_data(name="Amélie Durand"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/fr/")
+    [message] = mail.outbox
+    wire = message_from_bytes(message.message().as_bytes())
+    subject = str(make_header(decode_header(wire["Subject"])))
+    assert subject == "Confirmez votre signature\u00a0: Protégez les enfants"
+    body = wire.get_payload(decode=True).decode(wire.get_content_charset())
+    assert "Protégez les enfants" in body
+    confirm = re.search(r"http\S+/fr/letters/protect/confirm/\S+/", body).group(0)
+    assert wire["Content-Language"] == "fr"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm.removeprefix(settings.SITE_URL))
+    for code in CODES:
+        html = client.get(letter_url(letter, code)).content.decode()
+        assert html.count("Amélie Durand") == 1, code
