@@ -1,5 +1,7 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache, caches
+from django.utils import translation
 
 from signatories.abuse import blocked_domains
 from tests.factories import make_letter
@@ -34,6 +36,15 @@ def immediate_tasks(settings):
             "QUEUES": ["default"],
         }
     }
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's default language: a request to /fr/… activates
+    French in the thread that served it (the test's own), and Django never switches back."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -31,6 +31,7 @@ from django.tasks import TaskResultStatus
 from django.tasks.signals import task_finished
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import translation
 from django.utils.text import slugify
 from PIL import Image
 
@@ -735,6 +736,13 @@ def _public_urls(letters: dict[str, Letter]) -> list[str]:
         urls += [reverse("signatories:detail", args=[slug]) for slug in sorted(guesses)]
         urls.append(reverse("letters:detail", args=[slugify(signer.name)]))
         urls.append(reverse("letters:recipient_detail", args=[slugify(signer.name)]))
+    # The same pages in the other languages: each letter through the switcher (its
+    # redirect followed), every country and signatory page under /fr/.
+    for letter in letters.values():
+        for code in ("fr", "de", "es"):
+            switcher = reverse("choose_language", args=[code])
+            urls.append(_with_query(switcher, next=letter.get_absolute_url()))
+    urls += [f"/fr{url}" for url in urls if url.startswith(("/countries/", "/signatories/"))]
     return list(dict.fromkeys(urls))
 
 
@@ -765,6 +773,12 @@ def _api_urls(letters: dict[str, Letter]) -> list[str]:
     return urls
 
 
+def _view_name(path: str) -> str:
+    """The view a path names, in the language of its prefix (/fr/… resolves in French)."""
+    with translation.override(translation.get_language_from_path(path) or settings.LANGUAGE_CODE):
+        return resolve(path).view_name
+
+
 def _without_echoed_search(url: str, text: str) -> str:
     """A search page repeats what was searched for, in its search box and in its links
     (CSV, pages): that is the visitor's own words, not a leak. Take it out."""
@@ -772,6 +786,8 @@ def _without_echoed_search(url: str, text: str) -> str:
     if not term:
         return text
     text = text.replace(f'value="{html.escape(term)}"', 'value=""')
+    # The language switcher's links carry the page's address, search included.
+    text = re.sub(r'<nav class="languages".*?</nav>', "", text, flags=re.S)
     for encoded in {urlencode({"q": term}), urlencode({"q": term}).replace("+", "%20")}:
         text = text.replace(encoded, "q=").replace(html.escape(encoded), "q=")
     return text
@@ -795,6 +811,8 @@ def _scan(client: Client, letters: dict[str, Letter], site: Site) -> None:
         site.pages[url] = _without_echoed_search(url, _text(response))
         if url in wanted:
             responses[url] = response
+        # A page in another language leaves it active in this thread: back to the default.
+        translation.activate(settings.LANGUAGE_CODE)
     site.responses = {name: responses[url] for name, url in kept.items()}
     for name in ("open", "moderated"):
         site.csv_rows[name] = _csv_rows(
@@ -888,9 +906,9 @@ def test_scan_covers_every_public_url_pattern(site):
             elif isinstance(pattern, URLPattern):
                 yield f"{namespace}:{pattern.name}" if namespace else pattern.name
 
-    scanned = {resolve(urlsplit(url).path).view_name for url in site.pages}
+    scanned = {_view_name(urlsplit(url).path) for url in site.pages}
     scanned |= {
-        resolve(_path(url)).view_name
+        _view_name(_path(url))
         for email in site.emails
         for url in re.findall(rf"{re.escape(settings.SITE_URL)}/\S+", email.body)
     }
@@ -949,7 +967,7 @@ def test_scan_sees_each_shown_signer_as_they_chose(site):
     letter_pages = {
         url: text
         for url, text in site.pages.items()
-        if resolve(urlsplit(url).path).view_name in ("letters:detail", "signatories:letter_csv")
+        if _view_name(urlsplit(url).path) in ("letters:detail", "signatories:letter_csv")
     }
     for signer in SIGNERS:
         if signer.shown:
