@@ -1,5 +1,7 @@
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache, caches
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from signatories.abuse import blocked_domains
 from tests.factories import make_letter
@@ -71,3 +73,54 @@ def smtp_server(settings):
     settings.MAILERS = server.mailers
     yield server
     controller.stop()
+
+
+# Settings WhiteNoiseMiddleware reads besides its own WHITENOISE_* ones.
+WHITENOISE_READS = ("DEBUG", "FORCE_SCRIPT_NAME", "STATIC_ROOT", "STATIC_URL", "STORAGES")
+
+
+def whitenoise_settings() -> str:
+    """Every setting a WhiteNoise middleware is made from, as they stand now."""
+    names = sorted(n for n in dir(django_settings) if n.startswith("WHITENOISE_"))
+    return repr(
+        [(name, getattr(django_settings, name, None)) for name in [*names, *WHITENOISE_READS]]
+    )
+
+
+class StaticFilesReadOnce:
+    """WhiteNoise's middleware reads every file under STATIC_ROOT when it is made (1,200
+    files, each stat'ed, its compressed variants looked for, its headers made: ~45 ms). A
+    server makes it once per process; Django's test client makes it once per client, so
+    once per test, a fifth of the suite's time. Here a middleware made with the same
+    settings as an earlier one gets the files that one read: STATIC_ROOT does not change
+    during a run (``make collectstatic`` runs first), and every request still goes through
+    WhiteNoise as configured. test_static_files.py holds them equal to a fresh read."""
+
+    def __init__(self):
+        self.read_by_settings: dict[tuple, dict] = {}
+        self.read = WhiteNoiseMiddleware.update_files_dictionary  # WhiteNoise's own
+
+    def fresh(self, middleware: WhiteNoiseMiddleware, root: str, prefix: str) -> dict:
+        """The files ``middleware`` reads from ``root``, read anew."""
+        kept, middleware.files = middleware.files, {}
+        try:
+            self.read(middleware, root, prefix)
+            return middleware.files
+        finally:
+            middleware.files = kept
+
+    def update_files_dictionary(self, middleware, root: str, prefix: str) -> None:
+        key = (type(middleware), root, prefix, whitenoise_settings())
+        if key not in self.read_by_settings:
+            self.read_by_settings[key] = self.fresh(middleware, root, prefix)
+        middleware.files.update(self.read_by_settings[key])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_files_read_once():
+    once = StaticFilesReadOnce()
+    WhiteNoiseMiddleware.update_files_dictionary = lambda middleware, root, prefix: (
+        once.update_files_dictionary(middleware, root, prefix)
+    )
+    yield once
+    del WhiteNoiseMiddleware.update_files_dictionary
