@@ -6,6 +6,7 @@ person."""
 import io
 import re
 import time
+from secrets import token_hex
 
 import django_ratelimit.core
 import pytest
@@ -13,12 +14,29 @@ from django.conf import settings
 from django.core import mail, signing
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
-from signatories.abuse import form_stamp, seconds_since_stamp
-from signatories.models import Signatory, Signature, UsedFormStamp
+from signatories import signing as signing_service
+from signatories.abuse import (
+    form_stamp,
+    ip_limit_reason,
+    over_email_limit,
+    seconds_since_stamp,
+)
+from signatories.emails import normalise_email
+from signatories.forms import SignForm
+from signatories.models import (
+    Signatory,
+    Signature,
+    UsedFormStamp,
+    Verification,
+    identity_values,
+    list_sort_key,
+)
+from signatories.slugs import unique_slugs
 from signatories.tasks import send_signature_email
 from tests.factories import make_letter
-from tests.helpers import csv_names, sign
+from tests.helpers import csv_names, sign, sign_data
 
 pytestmark = pytest.mark.django_db
 
@@ -503,36 +521,152 @@ def test_email_limit_is_per_letter(client, open_letter, settings):
 
 # The script from the issue
 
+BOT_IP = "203.0.113.7"  # the address ``sign()`` posts from
+POSTED_FIRST = range(0, 21)  # past the hourly limit (5) and the daily one (20)
+STORED_IN_BULK = range(21, 995)
+POSTED_LAST = range(995, 1000)  # counted after 995 others
+
+
+def bot_form(n: int) -> dict:
+    # A fresh stamp each time, as a script fetching the form would have: one stamp reused
+    # is held by itself (test_stamp_reused_for_eight_addresses_…).
+    return {"email": f"bot{n}@example.org", "name": f"Bot {n}", "stamp": old_stamp(60)}
+
+
+def stored_as_the_views_store(letter, numbers: range) -> list[Signature]:
+    """The bot forms ``numbers`` as the sign view and its email task store them, in bulk:
+    the form cleaned by ``SignForm``, the rows ``sign_letter`` writes (with the derived
+    fields ``save()`` fills in), each counted against the network's limits and the
+    address's emails by the functions the email task calls, its reason to hold kept as
+    the task keeps it. Not stored: the emails (their links are checked on the forms
+    posted), and each form's used stamp, which no later form's fresh stamp can meet."""
+    forms = [SignForm(sign_data(**bot_form(n)), kind="individual") for n in numbers]
+    assert all(form.is_valid() for form in forms)
+    details = [form.signer_details() for form in forms]
+    slugs = unique_slugs(
+        [detail.name for detail in details], among=Signatory.objects, suffix=token_hex(4)
+    )
+    signatories = []
+    for detail, slug in zip(details, slugs, strict=True):
+        signatory = Signatory(slug=slug, **signing_service._signatory_values(detail))
+        signatory.name_key, signatory.website_domain = identity_values(
+            name=signatory.name, kind=signatory.kind, website=signatory.website
+        )
+        signatories.append(signatory)
+    Signatory.objects.bulk_create(signatories)
+    signatures = []
+    for detail, signatory in zip(details, signatories, strict=True):
+        signature = Signature(
+            letter=letter,
+            signatory=signatory,
+            email_normalised=normalise_email(detail.email),
+            **signing_service._signature_values(detail, ip_address=BOT_IP, hold_reason=""),
+        )
+        signature.list_rank, signature.sort_name = list_sort_key(
+            kind=signatory.kind, display=signature.display, name=signatory.name
+        )
+        signature.moderation_reason = ip_limit_reason(BOT_IP)
+        emailed = not over_email_limit(
+            letter_id=letter.pk, email_normalised=signature.email_normalised
+        )
+        assert emailed and signature.moderation_reason == HELD_FOR_IP
+        signatures.append(signature)
+    return Signature.objects.bulk_create(signatures)
+
+
+def confirmed_as_the_view_confirms(signatures: list[Signature]) -> None:
+    """What ``confirm_signature`` does to each held submission of an address with no
+    other: confirmed and verified by email, left pending for a moderator with its
+    reason, its change history started."""
+    now = timezone.now()
+    Signature.objects.filter(pk__in=[signature.pk for signature in signatures]).update(
+        confirmed_at=now,
+        verified_at=now,
+        verification=Verification.EMAIL_CONFIRMED,
+        status=Signature.Status.PENDING,
+    )
+    confirmed = list(
+        Signature.objects.filter(pk__in=[s.pk for s in signatures]).select_related("signatory")
+    )
+    reason = "Confirmed by email"
+    Signature.history.bulk_history_create(confirmed, default_change_reason=reason)
+    Signatory.history.bulk_history_create(
+        [signature.signatory for signature in confirmed], default_change_reason=reason
+    )
+
+
+def as_stored(signature: Signature) -> tuple[dict, dict, list]:
+    """A submission's rows less what tells one bot from another (names, addresses, ids,
+    times): equal for any two bots' submissions handled alike."""
+    own = {"id", "signatory_id", "email", "email_normalised", "sort_name"}
+    own |= {"consented_at", "confirmed_at", "verified_at", "created_at", "updated_at"}
+    values = Signature.objects.filter(pk=signature.pk).values()[0]
+    signatory = Signatory.objects.filter(pk=signature.signatory_id).values()[0]
+    history = [
+        (row.history_type, row.history_change_reason, row.status, row.moderation_reason)
+        for row in Signature.history.filter(id=signature.pk)
+    ]
+    history += [
+        (row.history_type, row.history_change_reason, row.kind, row.category)
+        for row in Signatory.history.filter(id=signature.signatory_id)
+    ]
+    return (
+        {key: value for key, value in values.items() if key not in own},
+        {
+            key: value
+            for key, value in signatory.items()
+            if key not in {"id", "name", "slug", "name_key", "created_at", "updated_at"}
+        },
+        history,
+    )
+
 
 @pytest.mark.slow
 def test_script_sending_a_thousand_signatures_from_one_address_counts_at_most_five(
     client, open_letter
 ):
     """A script sending 1,000 signatures from one address leaves at most 5 counted
-    without a moderator, even when it confirms every one of them."""
+    without a moderator, even when it confirms every one of them.
+
+    The forms whose answers matter go through the sign view, and their emailed links
+    through the confirm view: the first 21 (past both limits) and the last 5, which
+    meet the counters and the rows of 995 submissions. The 974 between them are stored
+    and confirmed in bulk as those views would (``stored_as_the_views_store``), counted
+    by the same functions; one of them is compared field by field with one the views
+    made."""
     assert settings.SIGN_RATE_LIMITS == ["5/h", "20/d"]
 
     responses = set()
-    for n in range(1000):
-        # A fresh stamp each time, as a script fetching the form would have: one stamp
-        # reused is held by itself (test_stamp_reused_for_eight_addresses_…).
-        stamp = old_stamp(60)
-        response = sign(
-            client, open_letter, email=f"bot{n}@example.org", name=f"Bot {n}", stamp=stamp
-        )
+    for n in POSTED_FIRST:
+        response = sign(client, open_letter, ip=BOT_IP, **bot_form(n))
+        responses.add((response.status_code, response["Location"]))
+    in_bulk = stored_as_the_views_store(open_letter, STORED_IN_BULK)
+    for n in POSTED_LAST:
+        response = sign(client, open_letter, ip=BOT_IP, **bot_form(n))
         responses.add((response.status_code, response["Location"]))
     paths = confirm_paths()
     for path in paths:
         confirm(client, path)
+    confirmed_as_the_view_confirms(in_bulk)
 
     assert responses == {(302, reverse("signatories:sign_sent", args=[open_letter.slug]))}
-    assert len(paths) == 1000
+    assert len(paths) == len(POSTED_FIRST) + len(POSTED_LAST)
     signatures = Signature.objects.filter(letter=open_letter)
+    assert signatures.count() == 1000
     assert signatures.filter(confirmed_at__isnull=True).count() == 0
-    assert signatures.filter(status=Signature.Status.PUBLISHED).count() == 5
+    published = signatures.filter(status=Signature.Status.PUBLISHED)
+    assert sorted(published.values_list("email", flat=True)) == [
+        f"bot{n}@example.org" for n in range(5)
+    ]
     assert signatures.filter(status=Signature.Status.PENDING).count() == 995
+    last = signatures.get(email=f"bot{POSTED_LAST[-1]}@example.org")
+    assert (last.status, last.moderation_reason) == (Signature.Status.PENDING, HELD_FOR_IP)
     assert recorded_count(client, open_letter) == 5
     assert len(csv_names(client, open_letter)) == 5
+    # The bulk rows are what the views made of the same form in the same place.
+    posted = signatures.get(email=f"bot{POSTED_FIRST[-1]}@example.org")
+    assert as_stored(in_bulk[0]) == as_stored(posted)
+    assert as_stored(in_bulk[-1]) == as_stored(last)
 
 
 def test_ip_limit_counts_an_ipv6_network_of_64_bits_as_one_client(client, open_letter):

@@ -7,16 +7,20 @@ The scan covers every public URL pattern there is (count.json, the feeds, the em
 oEmbed among them), and ``test_scan_covers_every_public_url_pattern`` fails when one is added
 without being scanned here.
 
-Seeding and scanning take a few hundred requests, so they run once for the module
-(``site``) inside a transaction that is rolled back; each test asserts on the snapshot.
+Seeding and scanning take a few hundred requests, so they run once per test run (``site``,
+shared by pytest-xdist's workers) inside a transaction that is rolled back; each test
+asserts on the snapshot.
 """
 
 import csv
 import datetime
+import fcntl
 import functools
 import html
 import io
 import itertools
+import os
+import pickle
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -380,6 +384,15 @@ class Email:
     withdraw_for: list[str]  # the email of the signature each withdraw link names
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A page as fetched: what the page readers (``stat``, ``table_rows``…) read of a
+    response, kept apart from the test client that made it."""
+
+    status_code: int
+    content: bytes
+
+
 @dataclass
 class Site:
     """What the public could see once the signers above had signed."""
@@ -389,9 +402,9 @@ class Site:
     sent_pages: dict[str, str] = field(default_factory=dict)  # signer key → "check email"
     link_pages: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     emails: list[Email] = field(default_factory=list)
-    responses: dict[str, object] = field(default_factory=dict)
+    responses: dict[str, Fetched] = field(default_factory=dict)
     csv_rows: dict[str, list[dict]] = field(default_factory=dict)
-    searched: dict[str, tuple[object, list[dict]]] = field(default_factory=dict)
+    searched: dict[str, tuple[Fetched, list[dict]]] = field(default_factory=dict)
     recorded: dict[str, dict] = field(default_factory=dict)  # signer key → private fields
     profiles: dict[str, str] = field(default_factory=dict)  # signer key → signatory page
     failed_tasks: list[str] = field(default_factory=list)
@@ -810,7 +823,7 @@ def _scan(client: Client, letters: dict[str, Letter], site: Site) -> None:
         site.statuses[url] = response.status_code
         site.pages[url] = _without_echoed_search(url, _text(response))
         if url in wanted:
-            responses[url] = response
+            responses[url] = Fetched(response.status_code, response.content)
         # A page in another language leaves it active in this thread: back to the default.
         translation.activate(settings.LANGUAGE_CODE)
     site.responses = {name: responses[url] for name, url in kept.items()}
@@ -840,8 +853,7 @@ def _collect_emails(site: Site) -> None:
         )
 
 
-@pytest.fixture(scope="module")
-def site(django_db_setup, django_db_blocker) -> Site:
+def _seed_and_scan(django_db_blocker) -> Site:
     snapshot = Site()
 
     def record_failure(sender, task_result, **kwargs):
@@ -868,6 +880,27 @@ def site(django_db_setup, django_db_blocker) -> Site:
             task_finished.disconnect(record_failure)
             cache.clear()
             mail.outbox = []
+    return snapshot
+
+
+@pytest.fixture(scope="module")
+def site(django_db_setup, django_db_blocker, tmp_path_factory) -> Site:
+    """Seeded and scanned once per run. Under pytest-xdist (``make test``) the tests of
+    this module are shared out among the workers, each with its own database: the first
+    worker to need the snapshot makes it and leaves it, pickled, in the run's temporary
+    directory; a worker that needs it meanwhile waits for it rather than make it again.
+    Nothing of the seeded rows outlives the snapshot (they are rolled back), so which
+    worker's database it was made in makes no difference to the pages it holds."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _seed_and_scan(django_db_blocker)
+    # The directory of this run, shared by its workers (each has its own below it).
+    made = tmp_path_factory.getbasetemp().parent / "signing-privacy-site.pickle"
+    with open(made.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if made.exists():
+            return pickle.loads(made.read_bytes())  # written by this run's first worker
+        snapshot = _seed_and_scan(django_db_blocker)
+        made.write_bytes(pickle.dumps(snapshot))
     return snapshot
 
 
