@@ -560,7 +560,9 @@ def stored_as_the_views_store(letter, numbers: range) -> list[Signature]:
             letter=letter,
             signatory=signatory,
             email_normalised=normalise_email(detail.email),
-            **signing_service._signature_values(detail, ip_address=BOT_IP, hold_reason=""),
+            **signing_service._signature_values(
+                detail, ip_address=BOT_IP, hold_reason="", language=settings.LANGUAGE_CODE
+            ),
         )
         signature.list_rank, signature.sort_name = list_sort_key(
             kind=signatory.kind, display=signature.display, name=signatory.name
