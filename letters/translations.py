@@ -185,3 +185,27 @@ def text_links(letter, request) -> list[dict]:
             }
         )
     return links if len(links) > 1 else []
+
+
+def with_letter_title(queryset: QuerySet, language: str | None = None) -> QuerySet:
+    """Rows that point at a letter (a signature, an addressee), each with that letter's
+    title in ``language`` read in the same query; ``attach_letter_title`` then gives it to
+    the row's ``letter`` so that ``row.letter.text.title`` shows it."""
+    letter_field = queryset.model._meta.get_field("letter")
+    translation_model = letter_field.related_model.translations.rel.related_model
+    code = content_language(language)
+    found = translation_model.objects.filter(letter=OuterRef("letter_id"), language=code)
+    return queryset.annotate(
+        letter_translated_title=Subquery(found.values("title")[:1]),
+        letter_translated_language=Value(code, output_field=CharField()),
+    )
+
+
+def attach_letter_title(rows):
+    """Each row's letter takes the title ``with_letter_title`` read; returns ``rows``."""
+    for row in rows:
+        letter = row.letter
+        letter.translated_title = getattr(row, "letter_translated_title", None)
+        letter.translated_language = getattr(row, "letter_translated_language", None)
+        letter.__dict__.pop("text", None)  # shown anew, with the translation
+    return rows

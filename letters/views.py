@@ -21,7 +21,13 @@ from letters.signatures import (
     tally_of,
     tally_rows,
 )
-from letters.translations import text_language, text_links, translated
+from letters.translations import (
+    attach_letter_title,
+    text_language,
+    text_links,
+    translated,
+    with_letter_title,
+)
 
 RECENT_LETTERS = 6
 FEATURED_STATEMENTS = 6
@@ -145,8 +151,8 @@ def recipient_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related(
             Prefetch(
                 "addressees",
-                queryset=translated(
-                    Addressee.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES)
+                queryset=with_letter_title(
+                    translated(Addressee.objects.filter(letter__status__in=Letter.PUBLIC_STATUSES))
                 )
                 .select_related("letter")
                 .prefetch_related(
@@ -157,6 +163,9 @@ def recipient_list(request: HttpRequest) -> HttpResponse:
             )
         )
     )
+    recipients = list(recipients)
+    for recipient in recipients:
+        attach_letter_title(recipient.public_addressees)
     return render(request, "letters/recipient_list.html", {"recipients": recipients})
 
 
@@ -165,7 +174,9 @@ def recipient_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Every published letter addressed to the recipient and how it answered."""
     recipient = get_object_or_404(translated(Recipient.objects.public()), slug=slug)
     addressees = (
-        translated(recipient.addressees.filter(letter__status__in=Letter.PUBLIC_STATUSES))
+        with_letter_title(
+            translated(recipient.addressees.filter(letter__status__in=Letter.PUBLIC_STATUSES))
+        )
         .select_related("letter")
         .prefetch_related(Prefetch("events", queryset=translated(ResponseEvent.objects.all())))
         .annotate(signature_count=tallied("total", letter="letter__"))
@@ -174,7 +185,7 @@ def recipient_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "letters/recipient_detail.html",
-        {"recipient": recipient, "addressees": addressees},
+        {"recipient": recipient, "addressees": attach_letter_title(list(addressees))},
     )
 
 

@@ -16,6 +16,7 @@ from django_countries.fields import Country
 from config.http import public_page
 from config.machine_readable import in_english
 from letters.models import Letter
+from letters.translations import attach_letter_title, with_letter_title
 from signatories.abuse import client_ip, filled_too_fast
 from signatories.exports import (
     PROFILE_SLUG_PLACEHOLDER,
@@ -101,7 +102,7 @@ def signatory_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except Signatory.DoesNotExist:
         return _merged_signatory_redirect(slug)
     signatures = (
-        Signature.objects.public()
+        with_letter_title(Signature.objects.public())
         .shown_by_name()
         .filter(signatory=signatory)
         .select_related("letter")
@@ -110,7 +111,7 @@ def signatory_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "signatories/signatory_detail.html",
-        {"signatory": signatory, "signatures": signatures},
+        {"signatory": signatory, "signatures": attach_letter_title(list(signatures))},
     )
 
 
@@ -166,13 +167,14 @@ def country_detail(request: HttpRequest, code: str) -> HttpResponse:
         Stretch(letter_id, sum(row.count for row in rows)) for letter_id, rows in by_letter
     ]
     page = page_across(
-        Signature.objects.public()
+        with_letter_title(Signature.objects.public())
         .filter(signatory__country=country.code)
         .select_related("signatory", "letter"),
         stretches=stretches,
         params=request.GET,
         per_page=settings.SIGNATURES_PER_PAGE,
     )
+    attach_letter_title(page.object_list)  # each letter's title in the page's language
     return render(
         request,
         "signatories/country_detail.html",
@@ -247,12 +249,15 @@ def _signature_from_link(token: str, purpose: Purpose) -> Signature:
     signature it is: the letter's address in the link is for people, and withdrawing or
     stopping emails must work whatever became of the letter (a new slug, back in draft)."""
     signature_id = read_token(token, purpose)
-    signatures = Signature.objects.select_related("letter", "signatory").filter(pk=signature_id)
+    signatures = with_letter_title(Signature.objects.select_related("letter", "signatory")).filter(
+        pk=signature_id
+    )
     if purpose == Purpose.CONFIRM:
         signatures = signatures.filter(letter__status__in=Letter.PUBLIC_STATUSES)
     signature = signatures.first()
     if signature is None:
         raise LinkError(expired=False, gone=True)
+    attach_letter_title([signature])  # the letter's title in the page's language
     return signature
 
 

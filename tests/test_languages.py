@@ -204,6 +204,8 @@ def test_signing_in_french_gives_french_emails_and_one_signature_on_every_page(
     assert "Protégez les enfants" in body
     confirm = re.search(r"http\S+/fr/letters/protect/confirm/\S+/", body).group(0)
     assert wire["Content-Language"] == "fr"
+    confirm_page = client.get(confirm.removeprefix(settings.SITE_URL)).content.decode()
+    assert "Protégez les enfants" in confirm_page
     with django_capture_on_commit_callbacks(execute=True):
         client.post(confirm.removeprefix(settings.SITE_URL))
     for code in CODES:

@@ -112,3 +112,29 @@ def test_two_translations_into_one_language_are_refused(admin_client):
     )
     assert response.status_code == 200
     assert not LetterTranslation.objects.exists()
+
+
+def test_pages_that_list_a_letter_show_its_title_in_the_visitors_language(client):
+    """The recipient list and page, a country's page and a signatory's page name each
+    letter in the page's language where it has a translated title, else in the original."""
+    from letters.models import Recipient
+    from tests.factories import make_addressee, make_signatory, make_signature
+
+    letter = make_letter(title="Protect children")
+    LetterTranslation.objects.create(letter=letter, language="es", title="Protejan a los niños")
+    recipient = make_addressee(letter, Recipient.objects.create(name="Meta", slug="meta")).recipient
+    signatory = make_signatory(name="Fundación Ejemplo", country="ES")
+    make_signature(letter, signatory)
+    with translation.override("es"):
+        urls = [
+            reverse("letters:recipient_list"),
+            reverse("letters:recipient_detail", args=[recipient.slug]),
+            reverse("signatories:country_detail", args=["ES"]),
+            reverse("signatories:detail", args=[signatory.slug]),
+        ]
+    for url in urls:
+        spanish = client.get(url).content.decode()
+        assert "Protejan a los niños" in spanish, url
+        assert "Protect children" not in spanish, url
+        english = client.get(url.removeprefix("/es")).content.decode()
+        assert "Protect children" in english and "Protejan" not in english, url
