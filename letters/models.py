@@ -585,6 +585,12 @@ class Translation(models.Model):
 
     class Meta:
         abstract = True
+        ordering = ["language"]
+
+    def __str__(self) -> str:
+        # The translated thing is the one foreign key: the letter, recipient, answer or step.
+        [parent] = [f for f in self._meta.concrete_fields if f.is_relation]
+        return f"{getattr(self, parent.name)} ({self.language})"
 
 
 class LetterTranslation(Translation):
@@ -599,8 +605,7 @@ class LetterTranslation(Translation):
 
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["language"]
+    class Meta(Translation.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["letter", "language"], name="one_letter_translation_per_language"
@@ -611,9 +616,6 @@ class LetterTranslation(Translation):
                 violation_error_message="A translation needs a title, a summary or a text.",
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.letter} ({self.language})"
 
     def clean(self):
         from django.core.exceptions import ValidationError
@@ -632,16 +634,12 @@ class RecipientTranslation(Translation):
 
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["language"]
+    class Meta(Translation.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "language"], name="one_recipient_translation_per_language"
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.recipient} ({self.language})"
 
 
 class AddresseeTranslation(Translation):
@@ -654,16 +652,12 @@ class AddresseeTranslation(Translation):
 
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["language"]
+    class Meta(Translation.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["addressee", "language"], name="one_addressee_translation_per_language"
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.addressee} ({self.language})"
 
 
 class ResponseEventTranslation(Translation):
@@ -676,13 +670,9 @@ class ResponseEventTranslation(Translation):
 
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["language"]
+    class Meta(Translation.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "language"], name="one_event_translation_per_language"
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.event} ({self.language})"
