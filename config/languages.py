@@ -97,7 +97,9 @@ def choose(request: HttpRequest, code: str) -> HttpResponse:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = "/"
-    response = HttpResponseRedirect(translate_url(target, code))
+    # ``next`` may be in any language (/fr/…): read it in its own, then give it in ``code``.
+    with translation.override(translation.get_language_from_path(target) or settings.LANGUAGE_CODE):
+        response = HttpResponseRedirect(translate_url(target, code))
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         code,

@@ -123,15 +123,6 @@ class Translatable:
         return ShownText(self)
 
 
-def language_name(code: str) -> str:
-    """A language's name in the active language ("anglais" on a French page), or its code
-    when Django does not know it."""
-    try:
-        return translation.get_language_info(code)["name_translated"]
-    except KeyError:
-        return code
-
-
 def language_name_local(code: str) -> str:
     """A language's name in itself ("Français"), for links to a text in that language."""
     try:

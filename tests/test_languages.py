@@ -86,6 +86,17 @@ def test_the_switcher_never_sends_a_visitor_off_the_site(client, next_url):
     assert response["Location"] == "/fr/"
 
 
+def test_the_switcher_takes_a_page_from_any_language_to_any_other(client):
+    letter = make_letter(slug="any")
+    for start in ("/fr/letters/any/?page=2", "/letters/any/?page=2", "/es/letters/any/?page=2"):
+        response = client.get(reverse("choose_language", args=["de"]), {"next": start})
+        assert response["Location"] == "/de/letters/any/?page=2", start
+    assert (
+        client.get(reverse("choose_language", args=["en-gb"]), {"next": "/fr/"})["Location"] == "/"
+    )
+    assert letter.slug == "any"
+
+
 def test_an_unknown_language_in_the_switcher_falls_back_to_english(client):
     response = client.get(reverse("choose_language", args=["xx"]), {"next": "/letters/"})
     assert response["Location"] == "/letters/"
