@@ -4,7 +4,7 @@ the same when asked for in French, and a list frozen or checked while French is 
 reads its rows in English (else every row would look changed and be redacted).
 
 French is active in each request (``translation.override("fr")``, the addresses reversed
-under it: ``/fr/…`` with the site's language prefixes, ``tests.i18n_urls``), and a
+under it: ``/fr/…`` with the site's language prefixes), and a
 throwaway French catalogue (``tests.catalogues``) translates the labels these outputs
 carry, so that a French label would show if one slipped through; country names come in
 French from django-countries itself.
@@ -26,7 +26,7 @@ from tests.catalogues import install_catalogues
 from tests.factories import make_addressee, make_letter, make_person, make_recipient, make_signature
 from tests.helpers import csv_rows, csv_url
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.i18n_urls")]
+pytestmark = [pytest.mark.django_db]
 
 
 @pytest.fixture(autouse=True)

@@ -222,3 +222,18 @@ def test_signing_in_french_gives_french_emails_and_one_signature_on_every_page(
     for code in CODES:
         html = client.get(letter_url(letter, code)).content.decode()
         assert html.count("Amélie Durand") == 1, code
+
+
+def test_a_category_inside_a_sentence_is_lower_cased_in_english_only(client):
+    """ "Anonymous survivor" in English; German nouns keep their capital."""
+    letter = make_letter()
+    make_signature(
+        letter,
+        make_signatory(name="Hidden Person", kind="individual", category="survivor"),
+        display="anonymous",
+    )
+    english = client.get(letter_url(letter, "en-gb")).content.decode()
+    german = client.get(letter_url(letter, "de")).content.decode()
+    assert "Anonymous survivor" in english
+    assert "Anonym (Betroffene Person)" in german
+    assert "Hidden Person" not in english + german

@@ -3,7 +3,9 @@ from functools import lru_cache
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.conf import settings
 from django.http import QueryDict
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -23,6 +25,15 @@ def _sanitised_html(text: str) -> str:
     """A pure function of the text, so each process converts a letter once per edit."""
     html = markdown_lib.markdown(text, extensions=["extra", "sane_lists"])
     return nh3.clean(html, url_schemes=ALLOWED_URL_SCHEMES, link_rel="noopener noreferrer nofollow")
+
+
+@register.filter
+def lower_in_english(label) -> str:
+    """A choice label inside an English sentence ("Anonymous survivor", "(full text)"):
+    lower-cased in English only, since other languages' nouns keep their capitals
+    (German) or read better as written."""
+    label = str(label)
+    return label.lower() if translation.get_language() == settings.LANGUAGE_CODE else label
 
 
 @register.filter
